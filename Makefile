@@ -1,0 +1,62 @@
+# Two commands do all set-up on a fresh machine (Python 3.11, pip, make):
+#   make demo   run the nightly example DAG end to end in real Airflow against the embedded Canvas simulator
+#   make test   run the whole test suite on the newest Airflow 3 and on Airflow 2.11
+# Each creates its own virtualenv from the pinned constraints in constraints/.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+AIRFLOW3 := 3.3.2
+AIRFLOW2 := 2.11.2
+VENV3 := .venv-af3
+VENV2 := .venv-af2
+PYTEST_ARGS ?=
+
+.PHONY: help demo test test-af3 test-af2 lint typecheck e2e bench clean venv
+
+help:
+	@echo "make demo       run the example nightly DAG against the embedded Canvas simulator"
+	@echo "make test       run the test suite on Airflow $(AIRFLOW3) and $(AIRFLOW2)"
+	@echo "make lint       ruff"
+	@echo "make typecheck  mypy (strict)"
+	@echo "make bench      benchmarks (prints figures; not part of make test)"
+	@echo "make clean      remove virtualenvs and build output"
+
+# $(1) = venv dir, $(2) = Airflow version
+define make_venv
+$(1)/.installed: constraints/airflow-$(2).txt pyproject.toml
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+	$(1)/bin/python -m pip install --quiet -c constraints/airflow-$(2).txt "apache-airflow==$(2)" -e ".[test,lint]"
+	touch $(1)/.installed
+endef
+$(eval $(call make_venv,$(VENV3),$(AIRFLOW3)))
+$(eval $(call make_venv,$(VENV2),$(AIRFLOW2)))
+
+venv: $(VENV3)/.installed
+
+test: test-af3 test-af2
+
+test-af3: $(VENV3)/.installed
+	$(VENV3)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-af2: $(VENV2)/.installed
+	$(VENV2)/bin/python -m pytest $(PYTEST_ARGS)
+
+e2e: $(VENV3)/.installed
+	$(VENV3)/bin/python -m pytest -m e2e $(PYTEST_ARGS)
+
+lint: $(VENV3)/.installed
+	$(VENV3)/bin/ruff check src tests example_dags benchmarks
+	$(VENV3)/bin/ruff format --check src tests example_dags benchmarks
+
+typecheck: $(VENV3)/.installed
+	$(VENV3)/bin/mypy
+
+demo: $(VENV3)/.installed
+	$(VENV3)/bin/python scripts/demo.py
+
+bench: $(VENV3)/.installed
+	$(VENV3)/bin/python -m benchmarks
+
+clean:
+	rm -rf $(VENV3) $(VENV2) .airflow-* build dist *.egg-info

@@ -1,0 +1,225 @@
+"""The Canvas Progress object: its states and a strict parser.
+
+Canvas's documentation lists four ``workflow_state`` values, but the model
+(``app/models/progress.rb``) has six; a client that only knows the documented four would read
+``waiting_for_external_tool`` or ``canceled`` wrongly. Anything else fails closed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import pendulum
+
+from airflow_provider_canvas_progress.core.errors import CanvasResponseError, CanvasUnknownStateError
+
+
+class WorkflowState(str, Enum):
+    """A Progress's ``workflow_state``, knowing which states are still pending."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING_FOR_EXTERNAL_TOOL = "waiting_for_external_tool"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_pending(self) -> bool:
+        """True while the job may still change state."""
+        return self in _PENDING
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the job has ended (Canvas never moves it again, except a cancel)."""
+        return not self.is_pending
+
+    @classmethod
+    def parse(cls, value: object, *, progress_id: str | None = None) -> WorkflowState:
+        """Read a state string, raising :class:`CanvasUnknownStateError` for anything unknown."""
+        if isinstance(value, str):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        where = f"Progress {progress_id}" if progress_id else "A Progress"
+        raise CanvasUnknownStateError(
+            f"{where} reports workflow_state {value!r}, which this provider does not know "
+            f"(known: {', '.join(s.value for s in cls)}). It is not treated as success. "
+            "Check the job in Canvas, and upgrade airflow-provider-canvas-progress if Canvas "
+            "has added a state.",
+            progress_id=progress_id,
+        )
+
+
+_PENDING = frozenset({WorkflowState.QUEUED, WorkflowState.RUNNING, WorkflowState.WAITING_FOR_EXTERNAL_TOOL})
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One Canvas Progress, as read from ``GET /api/v1/progress/:id``.
+
+    Ids are strings: Canvas's global ids (``shard * 10**13 + local``) and the
+    ``application/json+canvas-string-ids`` form both arrive here, and an id is a name, not a number.
+
+    ``results`` is only meaningful when ``has_results`` is true: Canvas omits the key while a job is
+    pending or when it produced none, which is not the same as results that are ``null``.
+    """
+
+    id: str
+    workflow_state: WorkflowState
+    completion: float | None = None
+    message: str | None = None
+    tag: str | None = None
+    context_type: str | None = None
+    context_id: str | None = None
+    user_id: str | None = None
+    url: str | None = None
+    created_at: pendulum.DateTime | None = None
+    updated_at: pendulum.DateTime | None = None
+    results: Any = None
+    has_results: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_pending(self) -> bool:
+        """True while Canvas may still change this Progress."""
+        return self.workflow_state.is_pending
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the job has ended."""
+        return self.workflow_state.is_terminal
+
+    def describe(self) -> str:
+        """One line for logs and error messages: id, tag, state, completion and Canvas's message."""
+        parts = [f"Progress {self.id}"]
+        if self.tag:
+            parts.append(f"({self.tag})")
+        parts.append(f"is {self.workflow_state.value}")
+        if self.completion is not None:
+            parts.append(f"at {self.completion:.1f}%")
+        text = " ".join(parts)
+        if self.message:
+            text += f"; Canvas says: {self.message!r}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict for XCom, the inverse of :func:`parse_progress`."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "context_id": self.context_id,
+            "context_type": self.context_type,
+            "user_id": self.user_id,
+            "tag": self.tag,
+            "completion": self.completion,
+            "workflow_state": self.workflow_state.value,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "message": self.message,
+            "url": self.url,
+        }
+        if self.has_results:
+            data["results"] = self.results
+        return data
+
+
+def parse_progress(payload: object, *, source: str = "Canvas") -> Progress:
+    """Validate a Progress JSON object and build a :class:`Progress`.
+
+    :param payload: the decoded JSON.
+    :param source: where it came from, for error messages (e.g. ``"GET /api/v1/progress/5"``).
+    :raises CanvasResponseError: the payload is not a Progress; the message names the field.
+    :raises CanvasUnknownStateError: the state is not one Canvas is known to use.
+    """
+    if not isinstance(payload, Mapping):
+        raise CanvasResponseError(f"{source} answered {type(payload).__name__} where a Progress object was expected.")
+    progress_id = _id(payload, "id", source, required=True)
+    assert progress_id is not None
+
+    def bad(key: str, expected: str) -> CanvasResponseError:
+        return CanvasResponseError(
+            f"{source} answered a Progress whose {key!r} is {payload.get(key)!r}; expected {expected}.",
+            progress_id=progress_id,
+        )
+
+    if "workflow_state" not in payload:
+        raise bad("workflow_state", "a state such as 'running'")
+    state = WorkflowState.parse(payload["workflow_state"], progress_id=progress_id)
+
+    completion = payload.get("completion")
+    if completion is not None:
+        if isinstance(completion, bool) or not isinstance(completion, (int, float)):
+            raise bad("completion", "a number from 0 to 100 or null")
+        completion = float(completion)
+        if math.isnan(completion) or not 0.0 <= completion <= 100.0:
+            raise bad("completion", "a number from 0 to 100 or null")
+
+    texts: dict[str, str | None] = {}
+    for key in ("message", "tag", "context_type", "url"):
+        value = payload.get(key)
+        if value is not None and not isinstance(value, str):
+            raise bad(key, "a string or null")
+        texts[key] = value
+
+    times: dict[str, pendulum.DateTime | None] = {}
+    for key in ("created_at", "updated_at"):
+        value = payload.get(key)
+        if value is None:
+            times[key] = None
+            continue
+        if not isinstance(value, str):
+            raise bad(key, "an ISO 8601 timestamp")
+        try:
+            parsed = pendulum.parse(value)
+        except (ValueError, pendulum.parsing.exceptions.ParserError):
+            raise bad(key, "an ISO 8601 timestamp") from None
+        if not isinstance(parsed, pendulum.DateTime):
+            raise bad(key, "an ISO 8601 timestamp with a date and a time")
+        times[key] = parsed
+
+    known = _KNOWN_KEYS
+    return Progress(
+        id=progress_id,
+        workflow_state=state,
+        completion=completion,
+        message=texts["message"],
+        tag=texts["tag"],
+        context_type=texts["context_type"],
+        context_id=_id(payload, "context_id", source),
+        user_id=_id(payload, "user_id", source),
+        url=texts["url"],
+        created_at=times["created_at"],
+        updated_at=times["updated_at"],
+        results=payload.get("results"),
+        has_results="results" in payload,
+        extra={k: v for k, v in payload.items() if k not in known},
+    )
+
+
+_KNOWN_KEYS = frozenset(
+    {
+        "id", "workflow_state", "completion", "message", "tag", "context_type", "context_id",
+        "user_id", "url", "created_at", "updated_at", "results",
+    }
+)  # fmt: skip
+
+
+def _id(payload: Mapping[str, Any], key: str, source: str, *, required: bool = False) -> str | None:
+    """Read an id that may be an integer or (with string ids on) a numeric string."""
+    value = payload.get(key)
+    if value is None:
+        if required:
+            raise CanvasResponseError(f"{source} answered a Progress without {key!r}.")
+        return None
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, int) and value >= 0:
+        return str(value)
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        return value
+    raise CanvasResponseError(f"{source} answered a Progress whose {key!r} is {value!r}; expected an id.")

@@ -1,0 +1,364 @@
+"""Canvas's HTTP protocol with no I/O: what to send, and what an answer means.
+
+Both the sync (requests) and async (aiohttp) paths of the hook build their requests with
+:func:`build_request` and hand every answer to :func:`interpret_response`, so a 403 is read the
+same way in a worker and in the triggerer. Nothing here touches a socket, which is also why it is
+tested exhaustively without one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_canvas_progress.core.errors import (
+    CanvasAuthError,
+    CanvasError,
+    CanvasHTTPError,
+    CanvasNotFoundError,
+    CanvasPermissionError,
+    CanvasResponseError,
+    CanvasServerError,
+    CanvasThrottledError,
+    CanvasTokenExpiredError,
+    CanvasUnreadableResponseError,
+    CanvasValidationError,
+)
+from airflow_provider_canvas_progress.core.settings import CanvasSettings
+
+#: Canvas's throttle marker, in the body of a throttled 403 (and of a 429).
+RATE_LIMIT_MARKER = "Rate Limit Exceeded"
+USER_AGENT = "airflow-provider-canvas-progress"
+
+Pairs = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class CanvasRequest:
+    """One Canvas call, ready for any HTTP client.
+
+    Parameters and form data are flat ``(name, value)`` pairs because Canvas's array parameters
+    (``course_ids[]=1&course_ids[]=2``) repeat names, which plain dicts cannot express for aiohttp.
+    The Authorization header is not stored here: the transport adds it at the last moment, so no
+    request object that might be logged or raised with ever holds the token.
+    """
+
+    method: str
+    url: str
+    path: str
+    params: Pairs = field(default_factory=list)
+    data: Pairs | None = None
+    json: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``METHOD /path`` for messages: no host, no query string, nothing secret."""
+        return f"{self.method} {self.path}"
+
+
+def endpoint_path(endpoint: str, settings: CanvasSettings, *, what: str = "endpoint") -> str:
+    """Resolve a user's endpoint to a path on the connection's host.
+
+    ``"/api/v1/courses/1"`` and ``"api/v1/courses/1"`` are taken as given, ``"courses/1"`` is read
+    as ``/api/v1/courses/1``, and an absolute URL is accepted only on the connection's own host.
+    """
+    text = endpoint.strip()
+    if not text:
+        raise CanvasValidationError(f"{what} is empty; give a Canvas API path such as /api/v1/users/self.")
+    if "://" in text:
+        settings.check_same_origin(text, what=f"{what} {text!r}")
+        parts = urlsplit(text)
+        text = parts.path + (f"?{parts.query}" if parts.query else "")
+    if text.startswith("/"):
+        return text
+    if text.startswith("api/"):
+        return "/" + text
+    return "/api/v1/" + text
+
+
+def flatten(values: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> Pairs:
+    """Flatten Canvas-style parameters into ``(name, value)`` pairs.
+
+    Lists repeat their key (``{"course_ids[]": [1, 2]}``), nested dicts become bracketed names
+    (``{"grade_data": {"5": {"posted_grade": "A"}}}`` → ``grade_data[5][posted_grade]=A``), booleans
+    become ``true``/``false`` as Rails expects, and ``None`` values are left out.
+    """
+    if values is None:
+        return []
+    items = values.items() if isinstance(values, Mapping) else values
+    pairs: Pairs = []
+    for key, value in items:
+        _flatten_into(pairs, str(key), value)
+    return pairs
+
+
+def _flatten_into(pairs: Pairs, key: str, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        pairs.append((key, "true" if value else "false"))
+    elif isinstance(value, Mapping):
+        for sub, item in value.items():
+            _flatten_into(pairs, f"{key}[{sub}]", item)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        name = key if key.endswith("[]") else f"{key}[]"
+        for item in value:
+            _flatten_into(pairs, name, item)
+    else:
+        pairs.append((key, str(value)))
+
+
+def build_request(
+    settings: CanvasSettings,
+    method: str,
+    endpoint: str,
+    *,
+    params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    data: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    json_body: Any = None,
+) -> CanvasRequest:
+    """Build a :class:`CanvasRequest` for ``method endpoint`` on the connection's Canvas."""
+    verb = method.strip().upper()
+    if verb not in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"):
+        raise CanvasValidationError(f"method {method!r} is not an HTTP method Canvas's API uses.")
+    if data is not None and json_body is not None:
+        raise CanvasValidationError("Give either data (form fields) or json, not both.")
+    path = endpoint_path(endpoint, settings)
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    return CanvasRequest(
+        method=verb,
+        url=settings.base_url + path,
+        path=urlsplit(path).path,
+        params=flatten(params),
+        data=flatten(data) if data is not None else None,
+        json=json_body,
+        headers=headers,
+    )
+
+
+def auth_headers(token: str) -> dict[str, str]:
+    """The only place the token enters a request."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass(frozen=True)
+class CanvasResponse:
+    """What the transport got back, reduced to what :func:`interpret_response` reads."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+def rate_limit_remaining(response: CanvasResponse) -> float | None:
+    """``X-Rate-Limit-Remaining`` as a float, or None when absent or garbled."""
+    value = response.header("X-Rate-Limit-Remaining")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def interpret_response(request: CanvasRequest, response: CanvasResponse) -> Any:
+    """Return the decoded JSON of a successful answer, or raise the matching :class:`CanvasError`.
+
+    :raises CanvasError: a subclass chosen by status and body; see the module's error table.
+    """
+    status = response.status
+    if 200 <= status < 300:
+        return _decode_success(request, response)
+    raise classify_error(request, response)
+
+
+def _decode_success(request: CanvasRequest, response: CanvasResponse) -> Any:
+    if not response.body.strip() or response.status == 204:
+        return None
+    try:
+        return json.loads(response.body)
+    except (ValueError, UnicodeDecodeError):
+        kind = "an HTML page" if _looks_like_html(response) else "a body that is not JSON"
+        raise CanvasUnreadableResponseError(
+            f"Canvas answered {request.label} with {response.status} but {kind} "
+            f"({_snippet(response)!r}); a proxy, a maintenance page or a cut-off transfer. "
+            "Retried; if it persists, check the connection's host.",
+            method=request.method,
+            path=request.path,
+            status=response.status,
+        ) from None
+
+
+def classify_error(request: CanvasRequest, response: CanvasResponse) -> CanvasError:
+    """Map a non-2xx answer to the narrowest :class:`CanvasError` that explains it."""
+    status = response.status
+    text = canvas_error_text(response)
+    where = request.label
+    said = f" Canvas says: {text!r}." if text else ""
+    fields: dict[str, Any] = {
+        "method": request.method,
+        "path": request.path,
+        "status": status,
+        "canvas_message": text,
+    }
+
+    if 300 <= status < 400:
+        location = response.header("Location") or "(no Location)"
+        target = _origin_only(location)
+        return CanvasResponseError(
+            f"Canvas answered {where} with a {status} redirect to {target}. Redirects are not followed, "
+            "so the token is never sent to another address: set the connection's host to the address "
+            "Canvas is really served from.",
+            **fields,
+        )
+    if status == 429 or (status == 403 and RATE_LIMIT_MARKER.lower() in _body_text(response).lower()):
+        return CanvasThrottledError(
+            f"Canvas throttled {where} ({status} Rate Limit Exceeded): this token's request budget is "
+            "spent. Retried after a pause; if it persists, fewer tasks should share this token.",
+            **fields,
+        )
+    if status == 401:
+        if _is_permission_denial(response, text):
+            return _permission_error(where, said, fields)
+        if text and "expired" in text.lower():
+            return CanvasTokenExpiredError(
+                f"Canvas refused {where}: the access token has expired.{said} Renew the token (or use "
+                "an auth mode that refreshes it) and update the connection's Password.",
+                **fields,
+            )
+        if text and "scope" in text.lower():
+            return CanvasAuthError(
+                f"Canvas refused {where}: the token's developer key does not allow this endpoint.{said} "
+                "Add the endpoint's scope to the developer key, or use a token without scope limits.",
+                **fields,
+            )
+        return CanvasAuthError(
+            f"Canvas refused {where} (401): the access token is not accepted.{said} Check the "
+            "connection's Password holds a current token for this Canvas, and that it was not revoked.",
+            **fields,
+        )
+    if status == 403:
+        return _permission_error(where, said, fields)
+    if status == 404:
+        return CanvasNotFoundError(
+            f"Canvas has no resource at {where} (404).{said} Check the id: Canvas answers 404 for "
+            "unknown ids before it checks permissions.",
+            **fields,
+        )
+    if status in (400, 422):
+        return CanvasValidationError(
+            f"Canvas rejected the parameters of {where} ({status}).{said} Fix the request's parameters.",
+            **fields,
+        )
+    if status == 408 or (status >= 500 and status != 501):
+        kind = " with an HTML page (a proxy or maintenance window)" if _looks_like_html(response) else ""
+        return CanvasServerError(
+            f"Canvas answered {where} with {status}{kind}.{said} Usually transient; retried.",
+            **fields,
+        )
+    return CanvasHTTPError(f"Canvas answered {where} with {status}.{said}", **fields)
+
+
+def _permission_error(where: str, said: str, fields: dict[str, Any]) -> CanvasPermissionError:
+    return CanvasPermissionError(
+        f"Canvas refused {where} ({fields['status']}): the token's user is not allowed to do this.{said} "
+        "Use a token of a user with the needed permission.",
+        **fields,
+    )
+
+
+def _is_permission_denial(response: CanvasResponse, text: str | None) -> bool:
+    """Older Canvas answers 401 (not 403) to an authenticated user lacking a permission.
+
+    It is told apart from a bad token by its body (``"status": "unauthorized"``) and by the
+    absence of ``WWW-Authenticate``, which Canvas only sends when the token itself was refused.
+    """
+    payload = _json_or_none(response)
+    if isinstance(payload, Mapping) and payload.get("status") == "unauthorized":
+        return True
+    return bool(text and "not authorized to perform" in text.lower() and not response.header("WWW-Authenticate"))
+
+
+def canvas_error_text(response: CanvasResponse) -> str | None:
+    """Canvas's own error text from any of its error body shapes, or a short snippet of a non-JSON body.
+
+    Shapes: ``{"errors": [{"message": ...}]}`` (API), ``{"errors": {"type", "message"}}`` (LTI),
+    ``{"message": ...}`` (validation), ``{"errors": {"field": [{"message": ...}]}}`` (model errors).
+    """
+    payload = _json_or_none(response)
+    if payload is None:
+        if not response.body.strip():
+            return None
+        if _looks_like_html(response):
+            title = re.search(rb"<title[^>]*>(.*?)</title>", response.body, re.IGNORECASE | re.DOTALL)
+            return title.group(1).decode("utf-8", "replace").strip()[:200] if title else None
+        return _snippet(response)
+    messages: list[str] = []
+    _collect_messages(payload, messages)
+    return "; ".join(dict.fromkeys(messages))[:1000] or None
+
+
+def _collect_messages(payload: Any, out: list[str]) -> None:
+    if isinstance(payload, Mapping):
+        for key in ("message", "error"):
+            value = payload.get(key)
+            if isinstance(value, str) and value:
+                out.append(value)
+        errors = payload.get("errors")
+        if isinstance(errors, (list, Mapping)):
+            _collect_messages_from(errors, out)
+    elif isinstance(payload, list):
+        _collect_messages_from(payload, out)
+
+
+def _collect_messages_from(errors: Any, out: list[str]) -> None:
+    items = errors.values() if isinstance(errors, Mapping) else errors
+    if isinstance(errors, Mapping) and isinstance(errors.get("message"), str):
+        out.append(errors["message"])
+        return
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        else:
+            _collect_messages(item, out)
+
+
+def _json_or_none(response: CanvasResponse) -> Any:
+    try:
+        return json.loads(response.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _body_text(response: CanvasResponse) -> str:
+    return response.body[:2000].decode("utf-8", "replace")
+
+
+def _looks_like_html(response: CanvasResponse) -> bool:
+    content_type = (response.header("Content-Type") or "").lower()
+    head = response.body[:200].lstrip().lower()
+    return "html" in content_type or head.startswith((b"<!doctype html", b"<html"))
+
+
+def _snippet(response: CanvasResponse) -> str:
+    text = re.sub(r"\s+", " ", _body_text(response)).strip()
+    return text[:120] + ("…" if len(text) > 120 else "")
+
+
+def _origin_only(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme and parts.netloc:
+        return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return "a path on the same host" if url.startswith("/") else repr(url[:80])

@@ -1,0 +1,138 @@
+"""When to try a Canvas call again, how long to wait, and when to slow down before Canvas throttles.
+
+The policy is expressed as tenacity ``stop``/``wait``/``retry`` objects so that the sync path
+(``tenacity.Retrying``) and the async path (``tenacity.AsyncRetrying``) share it exactly.
+
+Canvas's throttle is a leaky bucket per token (600 units, draining 10 units a second, 50 units
+charged up front for each request in flight) and it sends no ``Retry-After``. So:
+
+* after a throttled answer the wait is at least long enough for the bucket to drain the cost of
+  a few requests (:data:`THROTTLE_MIN_WAIT`), however early in the back-off we are;
+* every answer's ``X-Rate-Limit-Remaining`` feeds a :class:`RatePacer`, which delays the *next*
+  request on the same token while the bucket is low, so that we rarely get throttled at all.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import tenacity
+
+from airflow_provider_canvas_progress.core.errors import CanvasError, CanvasThrottledError
+from airflow_provider_canvas_progress.core.settings import CanvasSettings
+
+#: Canvas drains a token's bucket at 10 units per second.
+CANVAS_DRAIN_PER_SECOND = 10.0
+#: A request costs 50 units up front; after a throttle, wait for two requests' worth to drain.
+THROTTLE_MIN_WAIT = 2 * 50.0 / CANVAS_DRAIN_PER_SECOND
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True for errors where the same call may succeed later (transport, 5xx, throttle, garbled body)."""
+    return isinstance(error, CanvasError) and error.retryable
+
+
+class _CanvasWait(tenacity.wait.wait_base):
+    """Exponential back-off with jitter, floored for throttled answers (Canvas sends no Retry-After)."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self._backoff = tenacity.wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+        self._maximum = maximum
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        wait = float(self._backoff(retry_state))
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
+        if isinstance(error, CanvasThrottledError):
+            wait = max(wait, min(THROTTLE_MIN_WAIT, max(self._maximum, THROTTLE_MIN_WAIT)))
+        return wait
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times to try one call and how long to wait in between.
+
+    :param max_attempts: attempts in all, the first included.
+    :param wait_initial: first back-off in seconds (doubles each time, with jitter).
+    :param wait_max: cap on a single back-off.
+    """
+
+    max_attempts: int
+    wait_initial: float
+    wait_max: float
+
+    @classmethod
+    def from_settings(cls, settings: CanvasSettings) -> RetryPolicy:
+        return cls(settings.max_attempts, settings.retry_wait_initial, settings.retry_wait_max)
+
+    def tenacity_kwargs(self, before_sleep: Callable[[tenacity.RetryCallState], Any] | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``tenacity.Retrying`` / ``tenacity.AsyncRetrying``.
+
+        ``reraise=True`` so callers see the last :class:`CanvasError` itself, not a RetryError.
+        """
+        kwargs: dict[str, Any] = {
+            "stop": tenacity.stop_after_attempt(self.max_attempts),
+            "wait": _CanvasWait(self.wait_initial, self.wait_max),
+            "retry": tenacity.retry_if_exception(is_retryable),
+            "reraise": True,
+        }
+        if before_sleep is not None:
+            kwargs["before_sleep"] = before_sleep
+        return kwargs
+
+
+def describe_retry(retry_state: tenacity.RetryCallState, max_attempts: int) -> str:
+    """One log line for a retry: what failed and when the next try is. Built from the error text only."""
+    outcome = retry_state.outcome
+    error = outcome.exception() if outcome is not None else None
+    wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+    return f"Attempt {retry_state.attempt_number}/{max_attempts} failed: {error}. Trying again in {wait:.1f} s."
+
+
+class RatePacer:
+    """Spaces requests on one token so that Canvas's bucket never fills.
+
+    Pure bookkeeping: callers pass the current time and sleep themselves (``time.sleep`` or
+    ``asyncio.sleep``), so the same pacer serves threads and event loops. It is shared by every
+    hook of one (Canvas, token) in a process; a lock keeps the bookkeeping consistent across threads.
+
+    When ``X-Rate-Limit-Remaining`` falls below ``low_water``, the next request waits for the
+    bucket to drain back to it: ``(low_water - remaining) / drain`` seconds.
+    """
+
+    def __init__(
+        self,
+        low_water: float,
+        *,
+        drain_per_second: float = CANVAS_DRAIN_PER_SECOND,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.low_water = low_water
+        self.drain_per_second = drain_per_second
+        self.clock = clock
+        self._not_before = 0.0
+        self._lock = threading.Lock()
+
+    def delay(self) -> float:
+        """Seconds to wait before the next request may go out (0 when the bucket is healthy)."""
+        with self._lock:
+            return max(0.0, self._not_before - self.clock())
+
+    def observe(self, remaining: float | None) -> None:
+        """Record an answer's ``X-Rate-Limit-Remaining`` (None: header absent, nothing learned)."""
+        if remaining is None:
+            return
+        pause = max(0.0, self.low_water - remaining) / self.drain_per_second
+        if pause <= 0:
+            return
+        with self._lock:
+            self._not_before = max(self._not_before, self.clock() + pause)
+
+    def observe_throttled(self) -> None:
+        """A throttled answer means the bucket is full: hold everyone back for a drain."""
+        with self._lock:
+            self._not_before = max(self._not_before, self.clock() + THROTTLE_MIN_WAIT)

@@ -1,0 +1,296 @@
+"""Connection settings: the Canvas base URL, the token and the knobs, validated once.
+
+An Airflow ``canvas`` connection is read into :class:`CanvasSettings` before anything is sent.
+Validation happens here rather than at request time so that a typo in an extra is reported with
+the connection id, the field and the fix, instead of surfacing as a confusing HTTP failure.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, ForeignHostError
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_RETRY_WAIT_INITIAL = 1.0
+DEFAULT_RETRY_WAIT_MAX = 60.0
+DEFAULT_MAX_IN_FLIGHT = 4
+#: Canvas's bucket holds 600 units; below this many remaining we pause so it can drain.
+DEFAULT_RATE_LIMIT_LOW_WATER = 200.0
+
+#: Extras this provider reads; anything else is reported, since a misspelt extra silently ignored
+#: is how a 3 a.m. page starts.
+KNOWN_EXTRAS = frozenset(
+    {
+        "timeout", "max_attempts", "retry_wait_initial", "retry_wait_max", "verify",
+        "allow_insecure_http", "max_in_flight", "rate_limit_low_water", "auth_type",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Origin:
+    """``scheme://host:port`` of a URL, the unit of trust for the token."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def of(cls, url: str) -> Origin:
+        parts = urlsplit(url)
+        scheme = (parts.scheme or "").lower()
+        host = (parts.hostname or "").lower()
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if port is None:
+            port = 443 if scheme == "https" else 80
+        return cls(scheme, host, port)
+
+    def __str__(self) -> str:
+        default = (self.scheme == "https" and self.port == 443) or (self.scheme == "http" and self.port == 80)
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}" if default else f"{self.scheme}://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class CanvasSettings:
+    """Everything the hook needs to talk to one Canvas, validated.
+
+    :param base_url: ``scheme://host[:port]`` with no trailing slash.
+    :param token: the API access token. Never shown by ``repr``.
+    :param timeout: seconds for one HTTP request (connect + read).
+    :param max_attempts: how many times one call is tried in all, retries included.
+    :param retry_wait_initial: first back-off in seconds; it doubles, with jitter.
+    :param retry_wait_max: longest single back-off in seconds.
+    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path.
+    :param max_in_flight: concurrent requests per (Canvas, token) in one process, for async callers.
+    :param rate_limit_low_water: pause when ``X-Rate-Limit-Remaining`` falls below this.
+    :param conn_id: the Airflow connection id, for messages.
+    """
+
+    base_url: str
+    token: str = field(repr=False)
+    timeout: float = DEFAULT_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_wait_initial: float = DEFAULT_RETRY_WAIT_INITIAL
+    retry_wait_max: float = DEFAULT_RETRY_WAIT_MAX
+    verify: bool | str = True
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    rate_limit_low_water: float = DEFAULT_RATE_LIMIT_LOW_WATER
+    conn_id: str | None = None
+    #: Extras on the connection that this provider does not read (probably typos), to warn about.
+    unknown_extras: tuple[str, ...] = ()
+
+    @property
+    def origin(self) -> Origin:
+        return Origin.of(self.base_url)
+
+    def __repr__(self) -> str:
+        return f"CanvasSettings(base_url={self.base_url!r}, conn_id={self.conn_id!r}, token=***)"
+
+    def check_same_origin(self, url: str, *, what: str) -> None:
+        """Refuse an absolute URL on any host but the connection's, so the token goes nowhere else.
+
+        :param what: what the URL is, for the message (e.g. ``"progress_id"``).
+        :raises ForeignHostError: the URL's scheme, host or port differ from the connection's.
+        """
+        other = Origin.of(url)
+        if other != self.origin:
+            raise ForeignHostError(
+                f"{what} points at {other}, but the Canvas connection {self.conn_id or ''!s} is "
+                f"{self.origin}. The access token is only ever sent to the connection's own host: "
+                "use a URL on that host, or a connection for the other Canvas."
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses, where plain HTTP cannot leak a token off the machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_base_url(
+    host: str | None, *, schema: str | None = None, port: int | None = None, allow_insecure_http: bool = False
+) -> str:
+    """Turn a connection's host (with or without scheme) into ``scheme://host[:port]``.
+
+    ``https`` is assumed when no scheme is given. A trailing ``/api/v1`` (often pasted from the API
+    docs) is dropped; any other path is refused, since Canvas serves its API from the root.
+    """
+    raw = (host or "").strip()
+    if not raw:
+        raise CanvasConfigurationError(
+            "The Canvas connection has no host. Set Host to your Canvas base URL, e.g. https://school.instructure.com."
+        )
+    if "://" not in raw:
+        scheme = (schema or "").strip().lower()
+        raw = f"{scheme if scheme in ('http', 'https') else 'https'}://{raw}"
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise CanvasConfigurationError(
+            f"The Canvas connection's host uses scheme {scheme!r}; use https://<school>.instructure.com."
+        )
+    if not parts.hostname:
+        raise CanvasConfigurationError(f"The Canvas connection's host {host!r} has no host name.")
+    if parts.username or parts.password:
+        raise CanvasConfigurationError(
+            "The Canvas connection's host contains credentials; put the access token in the Password field."
+        )
+    if parts.query or parts.fragment:
+        raise CanvasConfigurationError(
+            "The Canvas connection's host has a query string or fragment; give only the base URL."
+        )
+    path = parts.path.rstrip("/")
+    if path in ("/api/v1", "/api"):
+        path = ""
+    if path:
+        raise CanvasConfigurationError(
+            f"The Canvas connection's host has the path {parts.path!r}; give only the base URL, "
+            "e.g. https://school.instructure.com."
+        )
+    try:
+        url_port = parts.port
+    except ValueError:
+        raise CanvasConfigurationError(f"The Canvas connection's host {host!r} has an invalid port.") from None
+    hostname = parts.hostname.lower()
+    if scheme == "http" and not allow_insecure_http and not is_loopback(hostname):
+        raise CanvasConfigurationError(
+            f"The Canvas connection uses plain http:// for {hostname}, which would send the access "
+            "token unencrypted. Use https://, or set the extra allow_insecure_http=true if this "
+            "host really is a trusted test server."
+        )
+    final_port = url_port or port
+    netloc = f"[{hostname}]" if ":" in hostname else hostname
+    if final_port and not ((scheme == "https" and final_port == 443) or (scheme == "http" and final_port == 80)):
+        netloc = f"{netloc}:{final_port}"
+    return f"{scheme}://{netloc}"
+
+
+def settings_from_connection(
+    *,
+    conn_id: str | None,
+    host: str | None,
+    password: str | None,
+    extras: Mapping[str, Any] | None = None,
+    schema: str | None = None,
+    port: int | None = None,
+) -> CanvasSettings:
+    """Validate an Airflow connection's fields into :class:`CanvasSettings`.
+
+    Extras may be given plainly (``timeout``) or in Airflow's legacy form
+    (``extra__canvas__timeout``), as older connection forms save them.
+
+    :raises CanvasConfigurationError: naming the connection, the field and the fix.
+    """
+    label = f"Canvas connection {conn_id!r}" if conn_id else "The Canvas connection"
+    extra = _strip_prefixes(extras or {})
+    reader = _ExtraReader(extra, label)
+    auth_type = reader.text("auth_type", "token")
+    if auth_type != "token":
+        raise CanvasConfigurationError(
+            f"{label} has auth_type={auth_type!r}; the supported value is 'token' "
+            "(a Canvas access token in the Password field)."
+        )
+    allow_http = reader.boolean("allow_insecure_http", False)
+    try:
+        base_url = normalise_base_url(host, schema=schema, port=port, allow_insecure_http=allow_http)
+    except CanvasConfigurationError as error:
+        raise CanvasConfigurationError(f"{label}: {error}") from None
+    token = (password or "").strip()
+    if not token:
+        raise CanvasConfigurationError(
+            f"{label} has no access token. Put a Canvas API access token in its Password field "
+            "(Canvas: Account > Settings > New Access Token)."
+        )
+    settings = CanvasSettings(
+        base_url=base_url,
+        token=token,
+        timeout=reader.number("timeout", DEFAULT_TIMEOUT, minimum=0.1),
+        max_attempts=int(reader.number("max_attempts", DEFAULT_MAX_ATTEMPTS, minimum=1, integer=True)),
+        retry_wait_initial=reader.number("retry_wait_initial", DEFAULT_RETRY_WAIT_INITIAL, minimum=0),
+        retry_wait_max=reader.number("retry_wait_max", DEFAULT_RETRY_WAIT_MAX, minimum=0),
+        verify=reader.verify(),
+        max_in_flight=int(reader.number("max_in_flight", DEFAULT_MAX_IN_FLIGHT, minimum=1, integer=True)),
+        rate_limit_low_water=reader.number("rate_limit_low_water", DEFAULT_RATE_LIMIT_LOW_WATER, minimum=0),
+        conn_id=conn_id,
+        unknown_extras=tuple(sorted(set(extra) - KNOWN_EXTRAS)),
+    )
+    return settings
+
+
+def _strip_prefixes(extras: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in extras.items():
+        name = key.removeprefix("extra__canvas__")
+        if value is None or value == "":
+            continue
+        out[name] = value
+    return out
+
+
+class _ExtraReader:
+    """Reads typed values out of a connection's extras, with messages that name the field."""
+
+    def __init__(self, extra: Mapping[str, Any], label: str) -> None:
+        self.extra = extra
+        self.label = label
+
+    def _bad(self, key: str, expected: str) -> CanvasConfigurationError:
+        return CanvasConfigurationError(
+            f"{self.label} has extra {key}={self.extra[key]!r}; expected {expected}. "
+            "Fix it in the connection's Extra field."
+        )
+
+    def text(self, key: str, default: str) -> str:
+        value = self.extra.get(key, default)
+        if not isinstance(value, str):
+            raise self._bad(key, "a string")
+        return value.strip()
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.extra.get(key, default)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
+            return value.strip().lower() in ("true", "1", "yes")
+        raise self._bad(key, "true or false")
+
+    def number(self, key: str, default: float, *, minimum: float, integer: bool = False) -> float:
+        value = self.extra.get(key, default)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self._bad(key, "a whole number" if integer else "a number") from None
+        if number != number or number < minimum or (integer and not number.is_integer()):
+            kind = "a whole number" if integer else "a number"
+            raise self._bad(key, f"{kind} of at least {minimum:g}")
+        return number
+
+    def verify(self) -> bool | str:
+        value = self.extra.get("verify", True)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            if value.strip():
+                return value.strip()  # a CA bundle path
+        raise self._bad("verify", "true, false, or the path of a CA bundle")

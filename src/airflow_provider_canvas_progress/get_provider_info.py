@@ -1,0 +1,40 @@
+"""Provider metadata that Airflow's ProvidersManager reads through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_canvas_progress import __version__
+
+PACKAGE = "airflow_provider_canvas_progress"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Describe the provider: its hooks, sensors, operators, triggers, connection type and links."""
+    return {
+        "package-name": "airflow-provider-canvas-progress",
+        "name": "Canvas LMS Progress",
+        "description": "Wait on, cancel and branch on Canvas LMS background jobs (Progress objects).",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Canvas LMS",
+                "external-doc-url": "https://canvas.instructure.com/doc/api/progress.html",
+                "tags": ["software"],
+            }
+        ],
+        "hooks": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.hooks.canvas"]}],
+        "sensors": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.sensors.progress"]}],
+        "operators": [
+            {
+                "integration-name": "Canvas LMS",
+                "python-modules": [f"{PACKAGE}.operators.progress", f"{PACKAGE}.operators.jobs"],
+            }
+        ],
+        "triggers": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.triggers.progress"]}],
+        "connection-types": [{"connection-type": "canvas", "hook-class-name": f"{PACKAGE}.hooks.canvas.CanvasHook"}],
+        "extra-links": [
+            f"{PACKAGE}.links.CanvasProgressLink",
+            f"{PACKAGE}.links.CanvasContextLink",
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Hooks: authenticated HTTP to Canvas."""

@@ -1,0 +1,476 @@
+"""CanvasHook: authenticated, retried, throttle-aware HTTP to one Canvas, sync and async.
+
+The decisions (what to send, what an answer means, whether to retry) live in
+:mod:`airflow_provider_canvas_progress.core`; this module only moves bytes, with ``requests`` in
+workers and ``aiohttp`` in the triggerer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ssl
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from functools import cached_property
+from typing import Any
+
+import aiohttp
+import requests
+import tenacity
+
+from airflow_provider_canvas_progress.compat import BaseHook, aget_connection, connection_extras, mask_secret
+from airflow_provider_canvas_progress.core.errors import (
+    CanvasConfigurationError,
+    CanvasError,
+    CanvasResponseError,
+    CanvasThrottledError,
+    CanvasTransportError,
+)
+from airflow_provider_canvas_progress.core.ids import ProgressRef, parse_id_text, parse_progress_ref
+from airflow_provider_canvas_progress.core.jobs import find_progress
+from airflow_provider_canvas_progress.core.progress import Progress, parse_progress
+from airflow_provider_canvas_progress.core.protocol import (
+    CanvasRequest,
+    CanvasResponse,
+    auth_headers,
+    build_request,
+    interpret_response,
+    rate_limit_remaining,
+)
+from airflow_provider_canvas_progress.core.retry import RatePacer, RetryPolicy, describe_retry
+from airflow_provider_canvas_progress.core.settings import CanvasSettings, settings_from_connection
+
+Params = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
+
+
+class _TokenGate:
+    """Per-process courtesy towards one token's Canvas bucket.
+
+    Every hook in a process (and so every trigger in a triggerer) that talks to the same Canvas
+    with the same token shares one gate: a pacer that slows all of them down together when
+    ``X-Rate-Limit-Remaining`` is low, and, for async callers, a cap on requests in flight. Each
+    in-flight request costs 50 of Canvas's 600 units, so a few hundred waits polling at once would
+    throttle themselves without the cap.
+    """
+
+    def __init__(self, settings: CanvasSettings) -> None:
+        self.pacer = RatePacer(settings.rate_limit_low_water)
+        self.max_in_flight = settings.max_in_flight
+        # asyncio primitives belong to one event loop; tests and Airflow 2 may run several.
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.max_in_flight)
+        return semaphore
+
+
+_gates: dict[tuple[str, str, int], _TokenGate] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate_for(settings: CanvasSettings) -> _TokenGate:
+    # Keyed by a digest so that no module-level structure holds the token itself.
+    digest = hashlib.sha256(settings.token.encode()).hexdigest()
+    key = (settings.base_url, digest, settings.max_in_flight)
+    with _gates_lock:
+        gate = _gates.get(key)
+        if gate is None:
+            gate = _gates[key] = _TokenGate(settings)
+        return gate
+
+
+class CanvasHook(BaseHook):  # type: ignore[misc]
+    """Talk to Canvas LMS through an Airflow ``canvas`` connection.
+
+    The connection's Host is the Canvas base URL (``https://school.instructure.com``; https is
+    assumed), its Password the API access token. Extras: ``timeout`` (seconds per request, 30),
+    ``max_attempts`` (tries per call, 6), ``retry_wait_initial``/``retry_wait_max`` (back-off
+    seconds, 1/60), ``verify`` (TLS: true, false or a CA bundle path), ``max_in_flight`` (async
+    requests in flight per token and process, 4), ``rate_limit_low_water`` (slow down below this
+    ``X-Rate-Limit-Remaining``, 200), ``allow_insecure_http`` (allow http:// to a non-loopback host).
+
+    Transient failures (connection errors, timeouts, 5xx, proxy HTML pages, throttling) are retried
+    with capped exponential back-off; everything else raises a typed
+    :class:`~airflow_provider_canvas_progress.core.errors.CanvasError` at once.
+
+    Async use (triggers) holds one aiohttp session for the hook's life::
+
+        async with CanvasHook("canvas_default") as hook:
+            progress = await hook.aget_progress(123)
+
+    :param canvas_conn_id: the Airflow connection to use.
+    :param timeout: overrides the connection's ``timeout`` extra.
+    :param max_attempts: overrides the connection's ``max_attempts`` extra.
+    """
+
+    conn_name_attr = "canvas_conn_id"
+    default_conn_name = "canvas_default"
+    conn_type = "canvas"
+    hook_name = "Canvas LMS"
+
+    def __init__(
+        self,
+        canvas_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        max_attempts: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.canvas_conn_id = canvas_conn_id
+        self._timeout_override = timeout
+        self._max_attempts_override = max_attempts
+        self._settings: CanvasSettings | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(canvas_conn_id={self.canvas_conn_id!r})"
+
+    # -- connection ----------------------------------------------------------------------------
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Connection form: Host is the base URL, Password the token; nothing else is used."""
+        return {
+            "hidden_fields": ["schema", "login", "port"],
+            "relabeling": {"host": "Canvas base URL", "password": "API access token"},
+            "placeholders": {
+                "host": "https://<school>.instructure.com",
+                "password": "Canvas access token (Account > Settings > New Access Token)",
+                "extra": '{"timeout": 30, "max_attempts": 6, "verify": true}',
+            },
+        }
+
+    def _settings_from(self, conn: Any) -> CanvasSettings:
+        settings = settings_from_connection(
+            conn_id=self.canvas_conn_id,
+            host=conn.host,
+            password=conn.password,
+            extras=connection_extras(conn),
+            schema=conn.schema,
+            port=conn.port,
+        )
+        mask_secret(settings.token)
+        if self._timeout_override is not None or self._max_attempts_override is not None:
+            settings = replace(
+                settings,
+                timeout=self._timeout_override or settings.timeout,
+                max_attempts=self._max_attempts_override or settings.max_attempts,
+            )
+        if settings.unknown_extras:
+            self.log.warning(
+                "Canvas connection %r has extras this provider does not read: %s (typos?).",
+                self.canvas_conn_id,
+                ", ".join(settings.unknown_extras),
+            )
+        return settings
+
+    @property
+    def settings(self) -> CanvasSettings:
+        """The connection, read and validated on first use (sync: worker-side only)."""
+        if self._settings is None:
+            self._settings = self._settings_from(self.get_connection(self.canvas_conn_id))
+        return self._settings
+
+    async def asettings(self) -> CanvasSettings:
+        """The connection, read without blocking the event loop (triggers)."""
+        if self._settings is None:
+            self._settings = self._settings_from(await aget_connection(self.canvas_conn_id))
+        return self._settings
+
+    @property
+    def base_url(self) -> str:
+        """The connection's Canvas base URL, ``scheme://host[:port]``."""
+        return self.settings.base_url
+
+    def parse_ref(self, progress_id: object, *, what: str = "progress_id") -> ProgressRef:
+        """Read any accepted form of Progress reference, checking URLs against this connection."""
+        return parse_progress_ref(progress_id, self.settings, what=what)
+
+    # -- sync ----------------------------------------------------------------------------------
+
+    @cached_property
+    def _requests_session(self) -> requests.Session:
+        session = requests.Session()
+        # Environment proxies and .netrc could redirect the token or override the auth header.
+        session.trust_env = False
+        return session
+
+    def get_conn(self) -> requests.Session:
+        """The requests session used for sync calls (auth is added per request, not stored on it)."""
+        return self._requests_session
+
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Params = None,
+        data: Params = None,
+        json: Any = None,
+    ) -> Any:
+        """Call any Canvas API endpoint and return its decoded JSON (``None`` for an empty body).
+
+        :param method: HTTP method.
+        :param endpoint: ``/api/v1/...``, ``courses/1`` (read as ``/api/v1/courses/1``) or a URL on
+            the connection's host.
+        :param params: query parameters; lists and nested dicts use Canvas's bracket style.
+        :param data: form fields (Canvas's usual body encoding), same styles as ``params``.
+        :param json: a JSON body instead of form fields.
+        :raises CanvasError: a typed error after retries are spent, or at once when not transient.
+        """
+        call = build_request(self.settings, method, endpoint, params=params, data=data, json_body=json)
+        return self._execute(call)
+
+    def _execute(self, call: CanvasRequest) -> Any:
+        settings = self.settings
+        policy = RetryPolicy.from_settings(settings)
+        gate = _gate_for(settings)
+        for attempt in tenacity.Retrying(**policy.tenacity_kwargs(self._log_retry(call, policy))):
+            with attempt:
+                pause = gate.pacer.delay()
+                if pause > 0:
+                    self.log.info("Canvas rate limit is low; pausing %.1f s before %s.", pause, call.label)
+                    time.sleep(pause)
+                response = self._send(call, settings)
+                return self._interpret(call, response, gate)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _send(self, call: CanvasRequest, settings: CanvasSettings) -> CanvasResponse:
+        try:
+            answer = self.get_conn().request(
+                call.method,
+                call.url,
+                params=call.params or None,
+                data=call.data,
+                json=call.json,
+                headers={**call.headers, **auth_headers(settings.token)},
+                timeout=settings.timeout,
+                verify=settings.verify,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise self._transport_error(call, f"timed out after {settings.timeout:g} s") from None
+        except requests.RequestException as error:
+            raise self._transport_error(call, type(error).__name__) from None
+        return CanvasResponse(answer.status_code, dict(answer.headers), answer.content)
+
+    # -- async ---------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> CanvasHook:
+        await self.asettings()
+        if self._session is None or self._session.closed:
+            self._session = self._new_session(self._settings)  # type: ignore[arg-type]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the aiohttp session opened by ``async with``."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @staticmethod
+    def _new_session(settings: CanvasSettings) -> aiohttp.ClientSession:
+        ssl_option: ssl.SSLContext | bool
+        if settings.verify is False:
+            ssl_option = False
+        elif isinstance(settings.verify, str):
+            ssl_option = ssl.create_default_context(cafile=settings.verify)
+        else:
+            ssl_option = True
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=ssl_option, limit=settings.max_in_flight * 2),
+            timeout=aiohttp.ClientTimeout(total=settings.timeout),
+            trust_env=False,
+        )
+
+    async def arequest(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Params = None,
+        data: Params = None,
+        json: Any = None,
+    ) -> Any:
+        """Async twin of :meth:`request`, for triggers.
+
+        Inside ``async with hook`` all calls share one session; otherwise each call opens and closes
+        its own (correct, but slower).
+        """
+        settings = await self.asettings()
+        call = build_request(settings, method, endpoint, params=params, data=data, json_body=json)
+        return await self._aexecute(call)
+
+    async def _aexecute(self, call: CanvasRequest) -> Any:
+        settings = await self.asettings()
+        if self._session is None or self._session.closed:
+            async with self:
+                return await self._aexecute(call)
+        policy = RetryPolicy.from_settings(settings)
+        gate = _gate_for(settings)
+        async for attempt in tenacity.AsyncRetrying(**policy.tenacity_kwargs(self._log_retry(call, policy))):
+            with attempt:
+                async with gate.semaphore():
+                    pause = gate.pacer.delay()
+                    if pause > 0:
+                        self.log.info("Canvas rate limit is low; pausing %.1f s before %s.", pause, call.label)
+                        await asyncio.sleep(pause)
+                    response = await self._asend(call, settings)
+                return self._interpret(call, response, gate)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _asend(self, call: CanvasRequest, settings: CanvasSettings) -> CanvasResponse:
+        assert self._session is not None
+        try:
+            async with self._session.request(
+                call.method,
+                call.url,
+                params=call.params or None,
+                data=call.data,
+                json=call.json,
+                headers={**call.headers, **auth_headers(settings.token)},
+                allow_redirects=False,
+            ) as answer:
+                body = await answer.read()
+                return CanvasResponse(answer.status, dict(answer.headers), body)
+        except asyncio.TimeoutError:
+            raise self._transport_error(call, f"timed out after {settings.timeout:g} s") from None
+        except aiohttp.ClientError as error:
+            raise self._transport_error(call, type(error).__name__) from None
+
+    # -- shared by both paths ------------------------------------------------------------------
+
+    def _interpret(self, call: CanvasRequest, response: CanvasResponse, gate: _TokenGate) -> Any:
+        gate.pacer.observe(rate_limit_remaining(response))
+        try:
+            return interpret_response(call, response)
+        except CanvasThrottledError:
+            gate.pacer.observe_throttled()
+            raise
+
+    def _transport_error(self, call: CanvasRequest, reason: str) -> CanvasTransportError:
+        # Only the error's type name is used: some transport errors embed the full request.
+        return CanvasTransportError(
+            f"{call.label} to {self._settings.base_url if self._settings else 'Canvas'} got no answer "
+            f"({reason}). Retried; if it persists, check the host, the network and Canvas's status page.",
+            method=call.method,
+            path=call.path,
+        )
+
+    def _log_retry(self, call: CanvasRequest, policy: RetryPolicy) -> Any:
+        def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+            self.log.warning("%s: %s", call.label, describe_retry(retry_state, policy.max_attempts))
+
+        return before_sleep
+
+    # -- Progress ------------------------------------------------------------------------------
+
+    def get_progress(self, progress_id: object, *, lti_course_id: object | None = None) -> Progress:
+        """Read a Progress.
+
+        :param progress_id: an id, a numeric string, a global id, a Progress dict or a Progress URL
+            on this connection's host.
+        :param lti_course_id: read through the LTI endpoint of this course instead.
+        :raises CanvasNotFoundError: no such Progress.
+        :raises CanvasResponseError: the answer is not a valid Progress.
+        """
+        ref = self._ref(progress_id, lti_course_id, self.settings)
+        call = build_request(self.settings, "GET", ref.api_path)
+        return self._progress_from(call, self._execute(call), ref)
+
+    async def aget_progress(self, progress_id: object, *, lti_course_id: object | None = None) -> Progress:
+        """Async twin of :meth:`get_progress`."""
+        settings = await self.asettings()
+        ref = self._ref(progress_id, lti_course_id, settings)
+        call = build_request(settings, "GET", ref.api_path)
+        return self._progress_from(call, await self._aexecute(call), ref)
+
+    def cancel_progress(self, progress_id: object, message: str | None = None) -> Progress:
+        """Call Canvas's cancel on a Progress and return it as Canvas left it.
+
+        This is the raw call, with Canvas's sharp edges: Canvas marks *any* Progress ``failed``
+        (even a completed one) and replaces its message with ``message`` (``None`` erases it).
+        :class:`~airflow_provider_canvas_progress.operators.progress.CancelProgressOperator` reads
+        the Progress first and only cancels a pending one.
+        """
+        ref = self._ref(progress_id, None, self.settings)
+        call = self._cancel_call(self.settings, ref, message)
+        return self._progress_from(call, self._execute(call), ref)
+
+    async def acancel_progress(self, progress_id: object, message: str | None = None) -> Progress:
+        """Async twin of :meth:`cancel_progress` (same sharp edges)."""
+        settings = await self.asettings()
+        ref = self._ref(progress_id, None, settings)
+        call = self._cancel_call(settings, ref, message)
+        return self._progress_from(call, await self._aexecute(call), ref)
+
+    def start_job(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Params = None,
+        data: Params = None,
+        json: Any = None,
+    ) -> Progress:
+        """Call an endpoint that starts a Canvas background job and return the job's Progress.
+
+        The answer may be a Progress, ``{"progress": {...}}`` or carry a ``progress_url`` (then
+        the Progress is read from it, on this connection's host only).
+        """
+        call = build_request(self.settings, method, endpoint, params=params, data=data, json_body=json)
+        started = find_progress(self._execute(call), self.settings, source=call.label)
+        return started.progress if started.progress is not None else self.get_progress(started.ref)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the connection by asking Canvas who the token belongs to (``GET /api/v1/users/self``)."""
+        try:
+            user = self.request("GET", "/api/v1/users/self")
+        except CanvasError as error:
+            return False, str(error)
+        if not isinstance(user, Mapping):
+            return (
+                False,
+                f"Canvas at {self.settings.base_url} answered users/self with {type(user).__name__}.",
+            )
+        name = user.get("name") or user.get("short_name") or "an unnamed user"
+        return True, f"Connected to {self.settings.base_url} as {name} (user id {user.get('id')})."
+
+    @staticmethod
+    def _ref(progress_id: object, lti_course_id: object | None, settings: CanvasSettings) -> ProgressRef:
+        ref = parse_progress_ref(progress_id, settings)
+        if lti_course_id is not None:
+            ref = ProgressRef(ref.id, lti_course_id=parse_id_text(str(lti_course_id), what="lti_course_id"))
+        return ref
+
+    @staticmethod
+    def _cancel_call(settings: CanvasSettings, ref: ProgressRef, message: str | None) -> CanvasRequest:
+        if ref.lti_course_id is not None:
+            raise CanvasConfigurationError(
+                f"Progress {ref.id} was given as an LTI progress URL; Canvas's LTI progress endpoint "
+                "cannot cancel. Cancel it through /api/v1/progress/:id with a user token."
+            )
+        data = {"message": message} if message is not None else None
+        return build_request(settings, "POST", f"{ref.api_path}/cancel", data=data)
+
+    @staticmethod
+    def _progress_from(call: CanvasRequest, payload: Any, ref: ProgressRef) -> Progress:
+        progress = parse_progress(payload, source=call.label)
+        if progress.id != ref.id:
+            raise CanvasResponseError(
+                f"{call.label} answered Progress {progress.id}, not {ref.id}.", progress_id=ref.id
+            )
+        return progress

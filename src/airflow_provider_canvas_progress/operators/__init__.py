@@ -1,0 +1,1 @@
+"""Operators: start, cancel and branch on Canvas jobs."""

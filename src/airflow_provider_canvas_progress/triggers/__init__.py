@@ -1,0 +1,1 @@
+"""Triggers: wait on a Canvas Progress in the triggerer."""
