@@ -18,6 +18,7 @@ from airflow.providers.common.compat.sdk import (
     BaseOperator,
     BaseOperatorLink,
     BaseSensorOperator,
+    PokeReturnValue,
     conf,
     mask_secret,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "BaseSensorOperator",
     "BaseTrigger",
     "Context",
+    "PokeReturnValue",
     "StartTriggerArgs",
     "TriggerEvent",
     "aget_connection",

@@ -1,0 +1,99 @@
+"""The payload a progress trigger sends back to its task, versioned and validated.
+
+The event crosses a process boundary (triggerer → database → worker) and may be read by a newer
+or older provider version than the one that wrote it, after an upgrade mid-wait. So it carries a
+version, only JSON primitives, and is validated before use: a malformed event fails the task with
+a message that says so, instead of a ``KeyError`` deep in ``execute_complete``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from airflow_provider_canvas_progress.core.errors import CanvasError, CanvasResponseError
+from airflow_provider_canvas_progress.core.progress import Progress, parse_progress
+
+EVENT_VERSION = 1
+
+
+class WaitStatus(str, Enum):
+    """Why the trigger stopped waiting."""
+
+    #: The Progress reached a terminal state; ``progress`` holds it.
+    ENDED = "ended"
+    #: The wall-clock deadline passed first; ``progress`` holds the last one seen, if any.
+    TIMEOUT = "timeout"
+    #: Reading the Progress failed for good (or too many times in a row); ``message`` says why.
+    ERROR = "error"
+
+
+class TriggerEventError(CanvasError):
+    """A trigger event that this provider cannot read (wrong version, missing or mistyped fields)."""
+
+
+@dataclass(frozen=True)
+class WaitEvent:
+    """What the trigger reports: status, the last Progress seen, and an explanation."""
+
+    status: WaitStatus
+    progress_id: str
+    progress: Progress | None = None
+    message: str = ""
+    error_type: str | None = None
+    #: Seconds the trigger waited in all, for the timeout message.
+    elapsed: float = 0.0
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "version": EVENT_VERSION,
+            "status": self.status.value,
+            "progress_id": self.progress_id,
+            "progress": self.progress.to_dict() if self.progress else None,
+            "message": self.message,
+            "error_type": self.error_type,
+            "elapsed": self.elapsed,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: object) -> WaitEvent:
+        """Validate an event payload.
+
+        :raises TriggerEventError: naming what is wrong with it.
+        """
+        if not isinstance(payload, Mapping):
+            raise TriggerEventError(f"The Canvas trigger sent {type(payload).__name__}, not an event dict.")
+        version = payload.get("version")
+        if version != EVENT_VERSION:
+            raise TriggerEventError(
+                f"The Canvas trigger sent an event of version {version!r}; this provider reads version "
+                f"{EVENT_VERSION}. Were the triggerer and the workers upgraded to different provider versions?"
+            )
+        try:
+            status = WaitStatus(payload.get("status"))
+        except ValueError:
+            raise TriggerEventError(f"The Canvas trigger sent an unknown status {payload.get('status')!r}.") from None
+        progress_id = payload.get("progress_id")
+        message = payload.get("message", "")
+        error_type = payload.get("error_type")
+        if not isinstance(progress_id, str) or not progress_id:
+            raise TriggerEventError(f"The Canvas trigger's event has no valid progress_id ({progress_id!r}).")
+        if not isinstance(message, str) or not (error_type is None or isinstance(error_type, str)):
+            raise TriggerEventError("The Canvas trigger's event has a non-string message or error_type.")
+        elapsed = payload.get("elapsed", 0.0)
+        if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
+            raise TriggerEventError(f"The Canvas trigger's event has a non-numeric elapsed ({elapsed!r}).")
+        raw = payload.get("progress")
+        progress = None
+        if raw is not None:
+            try:
+                progress = parse_progress(raw, source="the Canvas trigger's event")
+            except CanvasResponseError as error:
+                raise TriggerEventError(str(error), progress_id=progress_id) from None
+        if status is WaitStatus.ENDED and (progress is None or progress.is_pending):
+            raise TriggerEventError(
+                f"The Canvas trigger reported Progress {progress_id} ended but sent no terminal Progress."
+            )
+        return cls(status, progress_id, progress, message, error_type, float(elapsed))

@@ -1,0 +1,216 @@
+"""CanvasProgressSensor: block a DAG until a Canvas Progress ends, and say how it ended."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from airflow_provider_canvas_progress.compat import (
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    Context,
+    PokeReturnValue,
+    StartTriggerArgs,
+    default_deferrable,
+)
+from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
+from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
+from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
+from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
+from airflow_provider_canvas_progress.waiting import (
+    DEFAULT_FAIL_ON,
+    DEFERRAL_GRACE,
+    PROGRESS_XCOM_KEY,
+    CanvasWaitTimeout,
+    WaitPolicy,
+    kill_message_for,
+    make_trigger,
+    validate_timing,
+)
+
+
+class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
+    """Wait until a Canvas Progress ends: ``completed``, ``failed`` or cancelled.
+
+    Works in ``poke`` and ``reschedule`` mode and, with ``deferrable=True``, in the triggerer
+    (no worker slot held while waiting). The task's return value (XCom ``return_value``) is the
+    final Progress as a dict plus ``outcome`` (``completed``, ``failed`` or ``cancelled``).
+
+    Canvas's cancel marks a Progress ``failed`` and stores a message, so a ``failed`` Progress whose
+    message equals or starts with one of ``cancel_messages`` is read as *cancelled*; Canvas's own
+    ``canceled`` state is too. An outcome in ``fail_on`` fails the task without retry (re-watching
+    the same Progress cannot change it); any other outcome ends the task successfully so that a
+    downstream branch can route on it. ``soft_fail`` turns those failures and timeouts into skips.
+
+    :param progress_id: the Progress: an id, a numeric string, a global id (``10000000000123`` or
+        ``1~123``), a Progress dict from XCom or a Progress URL on the connection's host, e.g. a
+        content migration's ``progress_url``. Templated.
+    :param canvas_conn_id: the Airflow ``canvas`` connection.
+    :param deferrable: wait in the triggerer. Default: ``[operators] default_deferrable``.
+    :param cancel_messages: messages (exact or prefix) that mark a ``failed`` Progress as
+        cancelled. Default: the prefix :class:`CancelProgressOperator` writes. Templated.
+    :param fail_on: outcomes that fail the task; default ``("failed", "cancelled")``. ``[]`` never
+        fails on the outcome, for branching.
+    :param lti_course_id: read through ``/api/lti/courses/:course_id/progress/:id``. Templated.
+    :param cancel_on_kill: cancel the Canvas job when the task is killed.
+    :param cancel_on_timeout: cancel the Canvas job when the wait times out.
+    :param start_from_trigger: start the wait in the triggerer with no worker at all (deferrable
+        only; Airflow's own trigger timeout then applies).
+    :param max_consecutive_failures: transient read failures in a row tolerated while deferred.
+    """
+
+    template_fields: Sequence[str] = ("progress_id", "cancel_messages", "lti_course_id")
+    template_fields_renderers = {"cancel_messages": "json"}
+    ui_color = "#e5eef9"
+    operator_extra_links = (CanvasProgressLink(), CanvasContextLink())
+
+    def __init__(
+        self,
+        *,
+        progress_id: Any,
+        canvas_conn_id: str = CanvasHook.default_conn_name,
+        deferrable: bool | None = None,
+        cancel_messages: Sequence[str] | str = (CANCEL_MESSAGE_PREFIX,),
+        fail_on: Sequence[str] = DEFAULT_FAIL_ON,
+        lti_course_id: str | int | None = None,
+        cancel_on_kill: bool = False,
+        cancel_on_timeout: bool = False,
+        start_from_trigger: bool = False,
+        max_consecutive_failures: int = 5,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.progress_id = progress_id
+        self.canvas_conn_id = canvas_conn_id
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.cancel_messages = [cancel_messages] if isinstance(cancel_messages, str) else list(cancel_messages)
+        self.fail_on = list(fail_on)
+        self.lti_course_id = lti_course_id
+        self.cancel_on_kill = cancel_on_kill
+        self.cancel_on_timeout = cancel_on_timeout
+        self.max_consecutive_failures = max_consecutive_failures
+        # Parse-time checks for what is not templated; cancel_messages is checked when rendered.
+        WaitPolicy.of(None, self.fail_on)
+        validate_timing(float(self.poke_interval), float(self.timeout) if self.timeout is not None else None)
+        self._last: Progress | None = None
+        if start_from_trigger:
+            if not self.deferrable:
+                raise ValueError(
+                    f"{self.task_id}: start_from_trigger=True needs deferrable=True (the wait runs in the triggerer)."
+                )
+            self.start_from_trigger = True
+            self.start_trigger_args = StartTriggerArgs(
+                trigger_cls=f"{CanvasProgressTrigger.__module__}.{CanvasProgressTrigger.__qualname__}",
+                trigger_kwargs={
+                    "progress_id": progress_id,
+                    "canvas_conn_id": canvas_conn_id,
+                    "poll_interval": float(self.poke_interval),
+                    "cancel_messages": self.cancel_messages,
+                    "lti_course_id": lti_course_id,
+                    "max_consecutive_failures": max_consecutive_failures,
+                    "cancel_on_kill": cancel_on_kill,
+                },
+                next_method="execute_complete",
+                next_kwargs=None,
+                timeout=timedelta(seconds=float(self.timeout)) if self.timeout is not None else None,
+            )
+
+    # -- shared --------------------------------------------------------------------------------
+
+    @property
+    def hook(self) -> CanvasHook:
+        """A hook per task instance (cached), so the connection is read once per try."""
+        hook = getattr(self, "_hook", None)
+        if hook is None:
+            hook = self._hook = CanvasHook(self.canvas_conn_id)
+        return hook
+
+    def _policy(self) -> WaitPolicy:
+        return WaitPolicy.of(self.cancel_messages, self.fail_on)
+
+    def _read(self, context: Context) -> Progress:
+        progress = self.hook.get_progress(self.progress_id, lti_course_id=self.lti_course_id)
+        self._last = progress
+        self.log.info("%s", poll_line(progress))
+        return progress
+
+    def _remember_pending(self, progress: Progress, context: Context) -> None:
+        # Once per process: the extra links and alert tasks need the Progress, not every poll of it.
+        if not getattr(self, "_pushed", False):
+            context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value={**progress.to_dict(), "outcome": "pending"})
+            self._pushed = True
+
+    # -- poke and reschedule -------------------------------------------------------------------
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """One read: done with the final Progress dict, or not yet."""
+        progress = self._read(context)
+        if progress.is_pending:
+            self._remember_pending(progress, context)
+            return PokeReturnValue(is_done=False)
+        return PokeReturnValue(is_done=True, xcom_value=self._policy().result(progress, context))
+
+    def execute(self, context: Context) -> Any:
+        """Poke (or reschedule) as usual; when deferrable, poke once and defer if still pending."""
+        self._policy()  # validates templated cancel_messages / fail_on now, before any wait
+        if self.deferrable:
+            return self._execute_deferrable(context)
+        try:
+            return super().execute(context)
+        except (AirflowSensorTimeout, AirflowSkipException):
+            # The base class raises its timeout (a skip with soft_fail) right after a pending poke;
+            # a skip after an ended Progress is soft_fail on the outcome, not a timeout.
+            if self._last is not None and self._last.is_pending:
+                self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
+            raise
+
+    def _execute_deferrable(self, context: Context) -> Any:
+        progress = self._read(context)
+        if progress.is_terminal:
+            return self._policy().result(progress, context)
+        self._remember_pending(progress, context)
+        timeout = float(self.timeout) if self.timeout is not None else None
+        trigger = make_trigger(
+            progress_id=progress.id if self.lti_course_id is None else str(self.progress_id),
+            canvas_conn_id=self.canvas_conn_id,
+            poll_interval=float(self.poke_interval),
+            timeout=timeout,
+            cancel_messages=self.cancel_messages,
+            lti_course_id=str(self.lti_course_id) if self.lti_course_id is not None else None,
+            max_consecutive_failures=self.max_consecutive_failures,
+            cancel_on_kill=self.cancel_on_kill,
+            kill_message=kill_message_for(context, "the task was killed"),
+        )
+        # Airflow's deferral timeout only backs up the trigger's own wall-clock deadline.
+        backstop = timedelta(seconds=timeout) + DEFERRAL_GRACE if timeout is not None else None
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=backstop)
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        """Resume after the trigger fired: validate its event and read the outcome."""
+        try:
+            return self._policy().from_event(event, context)
+        except CanvasWaitTimeout:
+            self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
+            raise
+
+    # -- cancelling ----------------------------------------------------------------------------
+
+    def on_kill(self) -> None:
+        """Cancel the Canvas job when the task is killed, if ``cancel_on_kill`` (never raises)."""
+        self._cancel(None, "the task was killed", enabled=self.cancel_on_kill)
+
+    def _cancel(self, context: Context | None, reason: str, *, enabled: bool) -> None:
+        if not enabled:
+            return
+        try:
+            progress = self.hook.get_progress(self.progress_id)
+            if progress.is_terminal:
+                self.log.info("Not cancelling (%s): %s", reason, progress.describe())
+                return
+            message = kill_message_for(context, reason) or f"{CANCEL_MESSAGE_PREFIX}: {reason}"
+            self.log.info("Cancelled (%s): %s", reason, self.hook.cancel_progress(progress.id, message).describe())
+        except Exception as error:
+            self.log.warning("Could not cancel Canvas Progress %s (%s): %s", self.progress_id, reason, error)

@@ -1,0 +1,149 @@
+"""What every task that waits on a Progress does with the answer, shared by the sensor and the
+job-starting operators: turn an outcome into success, a no-retry failure or a skip, and build the
+trigger for a deferred wait.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from airflow_provider_canvas_progress.compat import AirflowFailException, AirflowSensorTimeout, Context
+from airflow_provider_canvas_progress.core.errors import (
+    CanvasConfigurationError,
+    CanvasProgressCancelledError,
+    CanvasProgressFailedError,
+    CanvasProgressTimeoutError,
+)
+from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
+from airflow_provider_canvas_progress.core.outcome import CancelMatcher, Outcome, cancel_message, outcome_of
+from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
+
+#: XCom key under which the last Progress seen is kept (links and alert tasks read it).
+PROGRESS_XCOM_KEY = "progress"
+#: Extra time given to Airflow's own deferral timeout, which only backs up the trigger's deadline.
+DEFERRAL_GRACE = timedelta(minutes=5)
+DEFAULT_FAIL_ON = ("failed", "cancelled")
+
+
+class CanvasJobFailed(AirflowFailException, CanvasProgressFailedError):  # type: ignore[misc]
+    """The Canvas job failed. No retry: re-watching the same Progress cannot change how it ended."""
+
+
+class CanvasJobCancelled(AirflowFailException, CanvasProgressCancelledError):  # type: ignore[misc]
+    """The Canvas job was cancelled (by Canvas, or by a message this sensor recognises as a cancel)."""
+
+
+class CanvasWaitTimeout(AirflowSensorTimeout, CanvasProgressTimeoutError):  # type: ignore[misc]
+    """The Canvas job did not end in time. Fails without retry, or skips with ``soft_fail``."""
+
+
+@dataclass(frozen=True)
+class WaitPolicy:
+    """How a task reads a Progress's ending.
+
+    :param matcher: which ``failed`` messages mean "cancelled".
+    :param fail_on: outcomes that fail the task; others end it successfully so a branch can route.
+    """
+
+    matcher: CancelMatcher
+    fail_on: frozenset[Outcome]
+
+    @classmethod
+    def of(cls, cancel_messages: Iterable[str] | str | None, fail_on: Iterable[str] | str) -> WaitPolicy:
+        """Validate the user's ``cancel_messages`` and ``fail_on`` (None: the default cancel prefix)."""
+        return cls(CancelMatcher.of(cancel_messages), Outcome.parse_many(fail_on))
+
+    def result(self, progress: Progress, context: Context | None = None) -> dict[str, Any]:
+        """The task's return value for an ended Progress, or the failure to raise.
+
+        :raises CanvasJobFailed: or :class:`CanvasJobCancelled`, when the outcome is in ``fail_on``.
+        """
+        outcome = outcome_of(progress, self.matcher)
+        result = {**progress.to_dict(), "outcome": outcome.value}
+        if context is not None:
+            context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=result)
+        if outcome in self.fail_on:
+            if outcome is Outcome.CANCELLED:
+                raise CanvasJobCancelled(
+                    f"Canvas job cancelled: {progress.describe()}. Cancelled jobs are not retried; start "
+                    "a new job if the work is still needed.",
+                    progress_id=progress.id,
+                    canvas_message=progress.message,
+                )
+            raise CanvasJobFailed(
+                f"Canvas job failed: {progress.describe()}. Not retried (the same Progress cannot "
+                "change); fix the cause in Canvas and start a new job.",
+                progress_id=progress.id,
+                canvas_message=progress.message,
+            )
+        return result
+
+    def timeout(self, progress_id: str, waited: float, last: Progress | None) -> CanvasWaitTimeout:
+        seen = last.describe() if last else f"Progress {progress_id} was never read successfully"
+        return CanvasWaitTimeout(
+            f"Timed out after {waited:.0f} s waiting on Canvas Progress {progress_id}: {seen}. The job may "
+            "still be running in Canvas; raise the timeout, or cancel it (cancel_on_timeout=True).",
+            progress_id=progress_id,
+        )
+
+    def from_event(self, payload: object, context: Context | None = None) -> dict[str, Any]:
+        """Read a trigger event (validated) into the task's result or failure."""
+        event = WaitEvent.from_payload(payload)
+        if event.status is WaitStatus.ENDED:
+            assert event.progress is not None
+            return self.result(event.progress, context)
+        if event.status is WaitStatus.TIMEOUT:
+            if event.progress is not None and context is not None:
+                last = {**event.progress.to_dict(), "outcome": Outcome.PENDING.value}
+                context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=last)
+            raise self.timeout(event.progress_id, event.elapsed, event.progress)
+        raise AirflowFailException(f"Waiting on Canvas Progress {event.progress_id} failed: {event.message}")
+
+
+def validate_timing(poll_interval: float, timeout: float | None) -> None:
+    """Refuse timings that cannot work, naming the parameter (at DAG parse time)."""
+    if not poll_interval > 0:
+        raise CanvasConfigurationError(f"poll_interval/poke_interval must be > 0 seconds, got {poll_interval!r}.")
+    if timeout is not None and not timeout > 0:
+        raise CanvasConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}.")
+
+
+def make_trigger(
+    *,
+    progress_id: str,
+    canvas_conn_id: str,
+    poll_interval: float,
+    timeout: float | None,
+    cancel_messages: Iterable[str],
+    lti_course_id: str | None,
+    max_consecutive_failures: int,
+    cancel_on_kill: bool,
+    kill_message: str | None,
+) -> CanvasProgressTrigger:
+    """The trigger for one deferred wait, with its absolute wall-clock deadline fixed now."""
+    now = time.time()
+    return CanvasProgressTrigger(
+        progress_id=progress_id,
+        canvas_conn_id=canvas_conn_id,
+        poll_interval=poll_interval,
+        deadline=now + timeout if timeout is not None else None,
+        started_at=now,
+        cancel_messages=list(cancel_messages),
+        lti_course_id=lti_course_id,
+        max_consecutive_failures=max_consecutive_failures,
+        cancel_on_kill=cancel_on_kill,
+        kill_message=kill_message,
+    )
+
+
+def kill_message_for(context: Context | None, reason: str) -> str | None:
+    """A cancel message naming the DAG, task and run, recognisable as a cancel by default."""
+    if context is None:
+        return None
+    ti = context["ti"]
+    return cancel_message(ti.dag_id, ti.task_id, ti.run_id, reason)
