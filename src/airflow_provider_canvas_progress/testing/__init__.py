@@ -1,0 +1,41 @@
+"""An embedded Canvas LMS simulator: a real HTTP peer for testing Canvas Progress clients and DAGs.
+
+>>> from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript, Fault
+>>> with CanvasSimulator() as sim:  # doctest: +SKIP
+...     pid = sim.create_progress(script=JobScript(queued_for=0, running_for=1))
+...     sim.inject(Fault.status(503), times=2, path=r"^/api/v1/progress/")
+
+It reproduces what the provider must survive (see ``shared/canvas-api.md``): Progress JSON and its
+six states, cancel semantics, auth and permission errors, LTI Advantage rules, string and global
+ids, Canvas's leaky-bucket throttle, and network faults. It imports nothing from the provider's
+hook or core, so a bug in the client cannot hide behind shared code.
+"""
+
+from __future__ import annotations
+
+from .catalog import Course
+from .clock import Clock, ManualClock, MonotonicClock
+from .faults import Fault, FaultKind
+from .identity import LTI_PROGRESS_SCOPE
+from .jobs import PENDING_STATES, TERMINAL_STATES, JobScript, Step
+from .recorder import RecordedRequest, SimulatorStats
+from .simulator import CanvasSimulator
+from .store import UNSET
+
+__all__ = [
+    "LTI_PROGRESS_SCOPE",
+    "PENDING_STATES",
+    "TERMINAL_STATES",
+    "UNSET",
+    "CanvasSimulator",
+    "Clock",
+    "Course",
+    "Fault",
+    "FaultKind",
+    "JobScript",
+    "ManualClock",
+    "MonotonicClock",
+    "RecordedRequest",
+    "SimulatorStats",
+    "Step",
+]

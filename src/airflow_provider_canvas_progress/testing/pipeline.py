@@ -1,0 +1,231 @@
+"""The path every request takes: record -> faults -> throttle -> latency -> authenticate -> handler.
+
+The order is Canvas's: faults stand for a proxy in front of Canvas; ``RequestThrottle`` is Rack
+middleware that judges a request before the controller authenticates it, so a throttled request
+with a bad token is still "Rate Limit Exceeded".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+
+from . import errors
+from .faults import FaultKind, apply_fault
+from .identity import LTI_PROGRESS_SCOPE, AccessToken, User
+from .params import ParamsError, parse_params
+from .recorder import RecordedRequest
+from .render import STRING_IDS_MEDIA_TYPE, stringify_ids
+from .state import SimulatorState
+
+__all__ = ["STATE_KEY", "Caller", "Handler", "add_api_route", "base_url", "canvas_middleware", "params_of", "reply"]
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = web.AppKey("canvas_simulator_state", SimulatorState)
+_EXTRA_DELAY = "canvas_simulator_extra_delay"
+_CUT_CONNECTION = (FaultKind.DROP, FaultKind.RESET, FaultKind.TRUNCATED_JSON)
+
+AuthKind = Literal["user", "lti"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller of an API route."""
+
+    token: AccessToken
+    user: User
+
+
+Handler = Callable[[web.Request, Caller], Awaitable[web.StreamResponse]]
+
+
+def base_url(request: web.Request) -> str:
+    """``scheme://<Host header>``: Canvas builds ``url`` fields from the request's own host."""
+    return f"{request.scheme}://{request.host}"
+
+
+def reply(request: web.Request, body: Any, status: int = 200) -> web.Response:
+    """A JSON answer, with ids as strings when the client asked for canvas-string-ids."""
+    if STRING_IDS_MEDIA_TYPE in request.headers.get("Accept", ""):
+        body = stringify_ids(body)
+    return errors.json_response(body, status)
+
+
+async def params_of(request: web.Request) -> dict[str, Any]:
+    """Rails-style merged parameters of the request.
+
+    :raises web.HTTPBadRequest: with Canvas's ``{"message": ...}`` body if the JSON is invalid.
+    """
+    try:
+        return parse_params(request.query_string, await request.read(), request.content_type)
+    except ParamsError as exc:
+        raise web.HTTPBadRequest(text=json.dumps({"message": str(exc)}), content_type="application/json") from exc
+
+
+def _bearer(request: web.Request) -> str | None:
+    # Only the Authorization header counts: a token in the query string is refused as "no
+    # credentials", so a client that leaks tokens into URLs fails loudly against the simulator.
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
+def _authenticate_user(state: SimulatorState, secret: str | None, scope: str) -> Caller | web.Response:
+    if secret is None:
+        return errors.unauthenticated()
+    token = state.identity.token(secret)
+    if token is None or token.kind != "user":
+        # An LTI Advantage JWT is not an AccessToken, so /api/v1 does not know it.
+        return errors.invalid_token()
+    if token.state == "expired":
+        return errors.expired_token(token.expired_at)
+    if token.state == "revoked":
+        return errors.revoked_token()
+    if token.scopes is not None and scope not in token.scopes:
+        return errors.insufficient_scopes()
+    user = state.identity.user(token.user_id)
+    if user is None:
+        return errors.invalid_token()
+    return Caller(token, user)
+
+
+def _authenticate_lti(state: SimulatorState, secret: str | None) -> Caller | web.Response:
+    # Messages from lti_services.rb and lti/ims/advantage_errors.rb.
+    if secret is None:
+        return errors.lti_error(401, "Missing access token")
+    token = state.identity.token(secret)
+    if token is None or token.kind != "lti":
+        return errors.lti_error(401, "Invalid access token format")
+    if token.state == "expired":
+        return errors.lti_error(401, "Access token expired")
+    if token.state == "revoked":
+        return errors.lti_error(401, "Unknown or inactive Developer Key")
+    if token.scopes is None or LTI_PROGRESS_SCOPE not in token.scopes:
+        return errors.lti_error(401, "Insufficient permissions")
+    user = state.identity.user(token.user_id)
+    if user is None:
+        return errors.lti_error(401, "Invalid access token")
+    return Caller(token, user)
+
+
+def add_api_route(
+    app: web.Application,
+    method: str,
+    path: str,
+    handler: Handler,
+    *,
+    auth: AuthKind = "user",
+    exists: Callable[[web.Request], bool] | None = None,
+) -> None:
+    """Register an API route behind the throttle and authentication.
+
+    ``path`` uses aiohttp's ``{name}`` syntax; its Canvas form (``:name``) is the developer-key
+    scope the route needs, e.g. ``url:GET|/api/v1/progress/:id``.
+
+    :param exists: for routes whose controller finds the record before checking the user: a
+        request with no credentials for a record that does not exist gets 404, not 401 (Canvas
+        only rejects *bad* tokens before the action; a missing one fails at ``authorized_action``).
+    """
+    canvas_path = path.replace("{", ":").replace("}", "")
+    scope = f"url:{method}|{canvas_path}"
+
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        state = request.app[STATE_KEY]
+        secret = _bearer(request)
+        admission = state.throttle.begin(f"token:{secret}" if secret else f"ip:{request.remote}")
+        try:
+            if not admission.allowed:
+                return errors.rate_limited(state.settings.throttle_status)
+            delay = state.settings.latency + float(request.get(_EXTRA_DELAY, 0.0))
+            if delay > 0:
+                await asyncio.sleep(delay)
+            caller = _authenticate_lti(state, secret) if auth == "lti" else _authenticate_user(state, secret, scope)
+            response: web.StreamResponse
+            if secret is None and exists is not None and not exists(request):
+                response = errors.not_found()
+            elif isinstance(caller, web.StreamResponse):
+                response = caller
+            else:
+                try:
+                    response = await handler(request, caller)
+                except web.HTTPException:
+                    raise
+                except Exception:
+                    log.exception("simulator handler failed for %s %s", request.method, request.path)
+                    response = errors.server_error()
+            return response
+        finally:
+            remaining = state.throttle.finish(admission)
+            if admission.allowed:
+                _set_cost_headers(request, state, remaining)
+
+    app.router.add_route(method, path, endpoint)
+
+
+def _set_cost_headers(request: web.Request, state: SimulatorState, remaining: float) -> None:
+    # The response object is not reachable from ``finally``; stash the figures for the
+    # middleware, which sets them on whatever response goes out.
+    request["canvas_simulator_cost"] = (state.throttle.settings.request_cost, remaining)
+
+
+@web.middleware
+async def canvas_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Record the request, serve injected faults, and give unknown API routes Canvas's 404."""
+    state = request.app[STATE_KEY]
+    path = request.path
+    if path.startswith("/__sim__"):
+        return await handler(request)
+    record = RecordedRequest(
+        method=request.method,
+        path=path,
+        query=request.query_string,
+        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers),
+        body=await request.read(),
+        time=time.monotonic(),
+        clock=state.now(),
+    )
+    state.log.add(record)
+    fault_name: str | None = None
+    try:
+        if path.startswith("/api"):
+            fault = state.faults.take(request.method, path)
+            if fault is not None:
+                fault_name = fault.kind.value
+                if fault.kind is FaultKind.DELAY:
+                    request[_EXTRA_DELAY] = fault.seconds
+                else:
+                    response = await apply_fault(request, fault)
+                    state.log.answered(record, None if fault.kind in _CUT_CONNECTION else response.status, fault_name)
+                    return response
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if path.startswith("/api") and exc.status in (404, 405):
+                response = errors.not_found()
+            else:
+                raise
+        figures = request.get("canvas_simulator_cost")
+        if figures is not None:
+            cost, remaining = figures
+            response.headers["X-Request-Cost"] = str(cost)
+            response.headers["X-Rate-Limit-Remaining"] = str(remaining)
+        state.log.answered(record, response.status, fault_name)
+        return response
+    except web.HTTPException as exc:
+        state.log.answered(record, exc.status, fault_name)
+        raise
+    except BaseException:
+        state.log.answered(record, None, fault_name)
+        raise

@@ -1,0 +1,56 @@
+"""pytest fixtures for testing code against the Canvas simulator.
+
+Active automatically once the package is installed (a ``pytest11`` entry point). Without
+installing, list it in the root ``conftest.py``::
+
+    pytest_plugins = ["airflow_provider_canvas_progress.testing.pytest_plugin"]
+
+Fixtures:
+
+* ``canvas_simulator``: a started simulator with default options, stopped after the test;
+* ``canvas_simulator_factory``: ``factory(**options)`` starts one with options (e.g.
+  ``clock=ManualClock()``, ``throttle_status=429``); all are stopped after the test;
+* ``canvas_airflow_conn``: sets ``AIRFLOW_CONN_CANVAS_DEFAULT`` to the ``canvas_simulator`` and
+  returns that simulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from .simulator import CanvasSimulator
+
+__all__ = ["canvas_airflow_conn", "canvas_simulator", "canvas_simulator_factory"]
+
+
+@pytest.fixture
+def canvas_simulator() -> Iterator[CanvasSimulator]:
+    """A started :class:`CanvasSimulator` with default options."""
+    with CanvasSimulator() as sim:
+        yield sim
+
+
+@pytest.fixture
+def canvas_simulator_factory() -> Iterator[Callable[..., CanvasSimulator]]:
+    """Build and start simulators with options; every one is stopped after the test."""
+    started: list[CanvasSimulator] = []
+
+    def factory(**options: Any) -> CanvasSimulator:
+        sim = CanvasSimulator(**options).start()
+        started.append(sim)
+        return sim
+
+    yield factory
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def canvas_airflow_conn(canvas_simulator: CanvasSimulator, monkeypatch: pytest.MonkeyPatch) -> CanvasSimulator:
+    """Point Airflow's ``canvas_default`` connection at the ``canvas_simulator``."""
+    name, value = canvas_simulator.airflow_conn_env("canvas_default")
+    monkeypatch.setenv(name, value)
+    return canvas_simulator
