@@ -1,14 +1,13 @@
 """The path every request takes: record -> faults -> throttle -> latency -> authenticate -> handler.
 
 The order is Canvas's: faults stand for a proxy in front of Canvas; ``RequestThrottle`` is Rack
-middleware that judges a request before the controller authenticates it, so a throttled request
-with a bad token is still "Rate Limit Exceeded".
+middleware that judges every ``/api`` request (unknown routes included) before the controller
+authenticates it, so a throttled request with a bad token is still "Rate Limit Exceeded".
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -25,12 +24,21 @@ from .recorder import RecordedRequest
 from .render import STRING_IDS_MEDIA_TYPE, stringify_ids
 from .state import SimulatorState
 
-__all__ = ["STATE_KEY", "Caller", "Handler", "add_api_route", "base_url", "canvas_middleware", "params_of", "reply"]
+__all__ = [
+    "STATE_KEY",
+    "BadParams",
+    "Caller",
+    "Handler",
+    "add_api_route",
+    "base_url",
+    "canvas_middleware",
+    "params_of",
+    "reply",
+]
 
 log = logging.getLogger(__name__)
 
 STATE_KEY = web.AppKey("canvas_simulator_state", SimulatorState)
-_EXTRA_DELAY = "canvas_simulator_extra_delay"
 _CUT_CONNECTION = (FaultKind.DROP, FaultKind.RESET, FaultKind.TRUNCATED_JSON)
 
 AuthKind = Literal["user", "lti"]
@@ -59,15 +67,19 @@ def reply(request: web.Request, body: Any, status: int = 200) -> web.Response:
     return errors.json_response(body, status)
 
 
+class BadParams(ValueError):
+    """The request body could not be parsed; answered 400 ``{"message": ...}``."""
+
+
 async def params_of(request: web.Request) -> dict[str, Any]:
     """Rails-style merged parameters of the request.
 
-    :raises web.HTTPBadRequest: with Canvas's ``{"message": ...}`` body if the JSON is invalid.
+    :raises BadParams: if a JSON body does not parse.
     """
     try:
         return parse_params(request.query_string, await request.read(), request.content_type)
     except ParamsError as exc:
-        raise web.HTTPBadRequest(text=json.dumps({"message": str(exc)}), content_type="application/json") from exc
+        raise BadParams(str(exc)) from exc
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -142,47 +154,27 @@ def add_api_route(
     async def endpoint(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE_KEY]
         secret = _bearer(request)
-        admission = state.throttle.begin(f"token:{secret}" if secret else f"ip:{request.remote}")
+        if secret is None and exists is not None and not exists(request):
+            return errors.not_found()
+        caller = _authenticate_lti(state, secret) if auth == "lti" else _authenticate_user(state, secret, scope)
+        if isinstance(caller, web.StreamResponse):
+            return caller
         try:
-            if not admission.allowed:
-                return errors.rate_limited(state.settings.throttle_status)
-            delay = state.settings.latency + float(request.get(_EXTRA_DELAY, 0.0))
-            if delay > 0:
-                await asyncio.sleep(delay)
-            caller = _authenticate_lti(state, secret) if auth == "lti" else _authenticate_user(state, secret, scope)
-            response: web.StreamResponse
-            if secret is None and exists is not None and not exists(request):
-                response = errors.not_found()
-            elif isinstance(caller, web.StreamResponse):
-                response = caller
-            else:
-                try:
-                    response = await handler(request, caller)
-                except web.HTTPException:
-                    raise
-                except Exception:
-                    log.exception("simulator handler failed for %s %s", request.method, request.path)
-                    response = errors.server_error()
-            return response
-        finally:
-            remaining = state.throttle.finish(admission)
-            if admission.allowed:
-                _set_cost_headers(request, state, remaining)
+            return await handler(request, caller)
+        except BadParams as exc:
+            return errors.bad_request(str(exc))
+        except Exception:
+            log.exception("simulator handler failed for %s %s", request.method, request.path)
+            return errors.server_error()
 
     app.router.add_route(method, path, endpoint)
-
-
-def _set_cost_headers(request: web.Request, state: SimulatorState, remaining: float) -> None:
-    # The response object is not reachable from ``finally``; stash the figures for the
-    # middleware, which sets them on whatever response goes out.
-    request["canvas_simulator_cost"] = (state.throttle.settings.request_cost, remaining)
 
 
 @web.middleware
 async def canvas_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Record the request, serve injected faults, and give unknown API routes Canvas's 404."""
+    """Record the request, serve injected faults, throttle, and give unknown API routes Canvas's 404."""
     state = request.app[STATE_KEY]
     path = request.path
     if path.startswith("/__sim__"):
@@ -198,34 +190,60 @@ async def canvas_middleware(
     )
     state.log.add(record)
     fault_name: str | None = None
+    status: int | None = None
     try:
+        extra_delay = 0.0
         if path.startswith("/api"):
             fault = state.faults.take(request.method, path)
             if fault is not None:
                 fault_name = fault.kind.value
                 if fault.kind is FaultKind.DELAY:
-                    request[_EXTRA_DELAY] = fault.seconds
+                    extra_delay = fault.seconds
                 else:
                     response = await apply_fault(request, fault)
-                    state.log.answered(record, None if fault.kind in _CUT_CONNECTION else response.status, fault_name)
+                    status = None if fault.kind in _CUT_CONNECTION else response.status
                     return response
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            if path.startswith("/api") and exc.status in (404, 405):
-                response = errors.not_found()
-            else:
-                raise
-        figures = request.get("canvas_simulator_cost")
-        if figures is not None:
-            cost, remaining = figures
-            response.headers["X-Request-Cost"] = str(cost)
-            response.headers["X-Rate-Limit-Remaining"] = str(remaining)
-        state.log.answered(record, response.status, fault_name)
+        if not path.startswith("/api"):
+            response = await _routed(request, handler)
+        else:
+            response = await _throttled(request, handler, state, extra_delay)
+        status = response.status
         return response
+    finally:
+        state.log.answered(record, status, fault_name)
+
+
+async def _routed(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
     except web.HTTPException as exc:
-        state.log.answered(record, exc.status, fault_name)
-        raise
-    except BaseException:
-        state.log.answered(record, None, fault_name)
-        raise
+        if request.path.startswith("/api") and exc.status in (404, 405):
+            return errors.not_found()
+        return web.Response(status=exc.status, text=exc.text, headers=exc.headers)
+
+
+async def _throttled(
+    request: web.Request,
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    state: SimulatorState,
+    extra_delay: float,
+) -> web.StreamResponse:
+    secret = _bearer(request)
+    admission = state.throttle.begin(f"token:{secret}" if secret else f"ip:{request.remote}")
+    try:
+        if not admission.allowed:
+            response = errors.rate_limited(state.settings.throttle_status)
+        else:
+            # The request holds its up-front cost for as long as it is in flight.
+            delay = state.settings.latency + extra_delay
+            if delay > 0:
+                await asyncio.sleep(delay)
+            response = await _routed(request, handler)
+    finally:
+        remaining = state.throttle.finish(admission)
+    if admission.allowed:
+        response.headers["X-Request-Cost"] = str(state.throttle.settings.request_cost)
+        response.headers["X-Rate-Limit-Remaining"] = str(remaining)
+    return response
