@@ -232,6 +232,7 @@ async def _throttled(
 ) -> web.StreamResponse:
     secret = _bearer(request)
     admission = state.throttle.begin(f"token:{secret}" if secret else f"ip:{request.remote}")
+    response: web.StreamResponse
     try:
         if not admission.allowed:
             response = errors.rate_limited(state.settings.throttle_status)

@@ -82,7 +82,7 @@ class CanvasSimulator:
         default_job_script: JobScript | None = None,
         token: str | None = None,
         epoch: datetime | None = None,
-        record_limit: int = 100_000,
+        record_limit: int = 50_000,
     ) -> None:
         if permission_status not in (401, 403):
             raise ValueError("permission_status must be 401 or 403")
@@ -146,8 +146,8 @@ class CanvasSimulator:
     def _serve(self, sock: socket.socket, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        # Idle keep-alive connections close at once on stop; in-flight ones get a second.
-        runner = web.AppRunner(build_app(self._state), access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        # Idle keep-alive connections close at once on stop; in-flight ones get half a second.
+        runner = web.AppRunner(build_app(self._state), access_log=None, handle_signals=False, shutdown_timeout=0.5)
         try:
             loop.run_until_complete(runner.setup())
             site = web.SockSite(runner, sock, backlog=_LISTEN_BACKLOG)
