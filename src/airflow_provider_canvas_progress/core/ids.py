@@ -23,6 +23,7 @@ SHARD_FACTOR = 10**13
 
 _API_PATH = re.compile(r"^/api/v1/progress/(?P<id>\d+)/?$")
 _LTI_PATH = re.compile(r"^/api/lti/courses/(?P<course>\d+(?:~\d+)?)/progress/(?P<id>\d+(?:~\d+)?)/?$")
+_MAX_ID_TEXT = 64
 _SHORT_GLOBAL = re.compile(r"^(?P<shard>\d+)~(?P<local>\d+)$")
 
 _FORMS = (
@@ -53,11 +54,13 @@ class ProgressRef:
 def parse_id_text(text: str, *, what: str = "progress_id") -> str:
     """Read a decimal or ``shard~local`` id into its global decimal string form."""
     value = text.strip()
-    if value.isascii() and value.isdigit():
+    # Canvas ids are 64-bit; the bound also keeps int() clear of Python's 4300-digit limit,
+    # which would raise a bare ValueError instead of the message below.
+    if len(value) <= _MAX_ID_TEXT and value.isascii() and value.isdigit():
         number = int(value)
         if number > 0:
             return str(number)
-    match = _SHORT_GLOBAL.match(value)
+    match = _SHORT_GLOBAL.match(value) if len(value) <= _MAX_ID_TEXT else None
     if match:
         shard, local = int(match["shard"]), int(match["local"])
         if local > 0 and local < SHARD_FACTOR:
@@ -102,7 +105,10 @@ def parse_progress_ref(
 
 
 def _parse_url(text: str, settings: CanvasSettings | None, *, what: str) -> ProgressRef:
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed "[" in the host
+        raise InvalidProgressIdError(f"{what} {text!r} is not a valid URL. Expected {_FORMS}.") from None
     if parts.scheme or parts.netloc:
         if settings is None:
             raise InvalidProgressIdError(

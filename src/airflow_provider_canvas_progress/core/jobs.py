@@ -32,6 +32,12 @@ def find_progress(payload: object, settings: CanvasSettings, *, source: str) -> 
     :raises ForeignHostError: its ``progress_url`` is on another host.
     """
     if isinstance(payload, Mapping):
+        # progress_url first: content migrations and exports carry their *own* id and
+        # workflow_state ("running", "completed", "created", ...) next to it, and must not be read
+        # as the Progress itself (lib/api/v1/content_migration.rb, content_export.rb).
+        url = payload.get("progress_url")
+        if isinstance(url, str) and url:
+            return StartedJob(parse_progress_ref(url, settings, what=f"progress_url in the answer of {source}"))
         if "workflow_state" in payload and "id" in payload:
             progress = parse_progress(payload, source=source)
             return StartedJob(ProgressRef(progress.id), progress)
@@ -39,9 +45,6 @@ def find_progress(payload: object, settings: CanvasSettings, *, source: str) -> 
         if isinstance(nested, Mapping):
             progress = parse_progress(nested, source=source)
             return StartedJob(ProgressRef(progress.id), progress)
-        url = payload.get("progress_url")
-        if isinstance(url, str) and url:
-            return StartedJob(parse_progress_ref(url, settings, what=f"progress_url in the answer of {source}"))
     keys = sorted(payload) if isinstance(payload, Mapping) else type(payload).__name__
     raise CanvasResponseError(
         f"{source} answered without a Progress (looked for a Progress object, 'progress' and "

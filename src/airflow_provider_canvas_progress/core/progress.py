@@ -7,7 +7,6 @@ Canvas's documentation lists four ``workflow_state`` values, but the model
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -155,9 +154,10 @@ def parse_progress(payload: object, *, source: str = "Canvas") -> Progress:
     if completion is not None:
         if isinstance(completion, bool) or not isinstance(completion, (int, float)):
             raise bad("completion", "a number from 0 to 100 or null")
-        completion = float(completion)
-        if math.isnan(completion) or not 0.0 <= completion <= 100.0:
+        # Compare before float() (a huge JSON integer overflows it); NaN fails the comparison too.
+        if not 0 <= completion <= 100:
             raise bad("completion", "a number from 0 to 100 or null")
+        completion = float(completion)
 
     texts: dict[str, str | None] = {}
     for key in ("message", "tag", "context_type", "url"):
@@ -175,7 +175,9 @@ def parse_progress(payload: object, *, source: str = "Canvas") -> Progress:
         if not isinstance(value, str):
             raise bad(key, "an ISO 8601 timestamp")
         try:
-            parsed = pendulum.parse(value)
+            # exact=True: without it pendulum silently turns "2013-01-15" or "15:00" into a
+            # DateTime (the latter on today's date), which Canvas never sends.
+            parsed = pendulum.parse(value, exact=True)
         except (ValueError, pendulum.parsing.exceptions.ParserError):
             raise bad(key, "an ISO 8601 timestamp") from None
         if not isinstance(parsed, pendulum.DateTime):

@@ -9,6 +9,7 @@ tested exhaustively without one.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -70,7 +71,8 @@ def endpoint_path(endpoint: str, settings: CanvasSettings, *, what: str = "endpo
     text = endpoint.strip()
     if not text:
         raise CanvasValidationError(f"{what} is empty; give a Canvas API path such as /api/v1/users/self.")
-    if "://" in text:
+    # Only a scheme before the query makes an absolute URL: "courses?next=https://..." is a path.
+    if "://" in text.split("?", 1)[0]:
         settings.check_same_origin(text, what=f"{what} {text!r}")
         parts = urlsplit(text)
         text = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -133,7 +135,7 @@ def build_request(
     return CanvasRequest(
         method=verb,
         url=settings.base_url + path,
-        path=urlsplit(path).path,
+        path=path.split("?", 1)[0].split("#", 1)[0],
         params=flatten(params),
         data=flatten(data) if data is not None else None,
         json=json_body,
@@ -168,9 +170,11 @@ def rate_limit_remaining(response: CanvasResponse) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        remaining = float(value)
     except ValueError:
         return None
+    # "nan" and "inf" parse as floats but say nothing; "-inf" would make the pacer wait forever.
+    return remaining if math.isfinite(remaining) else None
 
 
 def interpret_response(request: CanvasRequest, response: CanvasResponse) -> Any:
@@ -215,8 +219,8 @@ def classify_error(request: CanvasRequest, response: CanvasResponse) -> CanvasEr
     }
 
     if 300 <= status < 400:
-        location = response.header("Location") or "(no Location)"
-        target = _origin_only(location)
+        location = response.header("Location")
+        target = _origin_only(location) if location else "an address it did not name (no Location header)"
         return CanvasResponseError(
             f"Canvas answered {where} with a {status} redirect to {target}. Redirects are not followed, "
             "so the token is never sent to another address: set the connection's host to the address "
@@ -226,7 +230,7 @@ def classify_error(request: CanvasRequest, response: CanvasResponse) -> CanvasEr
     if status == 429 or (status == 403 and RATE_LIMIT_MARKER.lower() in _body_text(response).lower()):
         return CanvasThrottledError(
             f"Canvas throttled {where} ({status} Rate Limit Exceeded): this token's request budget is "
-            "spent. Retried after a pause; if it persists, fewer tasks should share this token.",
+            f"spent.{said} Retried after a pause; if it persists, fewer tasks should share this token.",
             **fields,
         )
     if status == 401:
@@ -234,13 +238,13 @@ def classify_error(request: CanvasRequest, response: CanvasResponse) -> CanvasEr
             return _permission_error(where, said, fields)
         if text and "expired" in text.lower():
             return CanvasTokenExpiredError(
-                f"Canvas refused {where}: the access token has expired.{said} Renew the token (or use "
+                f"Canvas refused {where} (401): the access token has expired.{said} Renew the token (or use "
                 "an auth mode that refreshes it) and update the connection's Password.",
                 **fields,
             )
         if text and "scope" in text.lower():
             return CanvasAuthError(
-                f"Canvas refused {where}: the token's developer key does not allow this endpoint.{said} "
+                f"Canvas refused {where} (401): the token's developer key does not allow this endpoint.{said} "
                 "Add the endpoint's scope to the developer key, or use a token without scope limits.",
                 **fields,
             )
@@ -358,7 +362,19 @@ def _snippet(response: CanvasResponse) -> str:
 
 
 def _origin_only(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme and parts.netloc:
-        return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return "a path on the same host" if url.startswith("/") else repr(url[:80])
+    """Where a redirect points, as scheme, host and port only: its path and query may hold secrets."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # e.g. an unclosed "[" in the host
+        return "an address that is not a valid URL"
+    if not parts.netloc:
+        return "a path on the same host"
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # a port out of range must not turn a redirect into a crash
+        port = None
+    scheme = f"{parts.scheme}://" if parts.scheme else "//"
+    return f"{scheme}{host}" + (f":{port}" if port else "")

@@ -101,13 +101,18 @@ class CanvasSettings:
 
         :param what: what the URL is, for the message (e.g. ``"progress_id"``).
         :raises ForeignHostError: the URL's scheme, host or port differ from the connection's.
+        :raises CanvasConfigurationError: the URL cannot be parsed at all.
         """
-        other = Origin.of(url)
+        try:
+            other = Origin.of(url)
+        except ValueError:  # urlsplit refuses e.g. an unclosed "[" in the host
+            raise CanvasConfigurationError(f"{what} is not a valid URL.") from None
         if other != self.origin:
+            connection = f"the Canvas connection {self.conn_id!r}" if self.conn_id else "the Canvas connection"
             raise ForeignHostError(
-                f"{what} points at {other}, but the Canvas connection {self.conn_id or ''!s} is "
-                f"{self.origin}. The access token is only ever sent to the connection's own host: "
-                "use a URL on that host, or a connection for the other Canvas."
+                f"{what} points at {other}, but {connection} is {self.origin}. The access token is only "
+                "ever sent to the connection's own host: use a URL on that host, or a connection for the "
+                "other Canvas."
             )
 
 
@@ -137,7 +142,17 @@ def normalise_base_url(
     if "://" not in raw:
         scheme = (schema or "").strip().lower()
         raw = f"{scheme if scheme in ('http', 'https') else 'https'}://{raw}"
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # e.g. an unclosed "[" around an IPv6 address
+        raise CanvasConfigurationError(
+            "The Canvas connection's host is not a valid URL; give the base URL, e.g. https://school.instructure.com."
+        ) from None
+    # Credentials first: every later message quotes the host, and must not quote a password.
+    if "@" in parts.netloc:
+        raise CanvasConfigurationError(
+            "The Canvas connection's host contains credentials; put the access token in the Password field."
+        )
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise CanvasConfigurationError(
@@ -145,10 +160,6 @@ def normalise_base_url(
         )
     if not parts.hostname:
         raise CanvasConfigurationError(f"The Canvas connection's host {host!r} has no host name.")
-    if parts.username or parts.password:
-        raise CanvasConfigurationError(
-            "The Canvas connection's host contains credentials; put the access token in the Password field."
-        )
     if parts.query or parts.fragment:
         raise CanvasConfigurationError(
             "The Canvas connection's host has a query string or fragment; give only the base URL."
