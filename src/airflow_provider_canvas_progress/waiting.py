@@ -11,9 +11,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from airflow_provider_canvas_progress.compat import AirflowFailException, AirflowSensorTimeout, Context
+from airflow_provider_canvas_progress.compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    Context,
+)
 from airflow_provider_canvas_progress.core.errors import (
     CanvasConfigurationError,
+    CanvasError,
     CanvasProgressCancelledError,
     CanvasProgressFailedError,
     CanvasProgressTimeoutError,
@@ -102,7 +108,19 @@ class WaitPolicy:
                 last = {**event.progress.to_dict(), "outcome": Outcome.PENDING.value}
                 context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=last)
             raise self.timeout(event.progress_id, event.elapsed, event.progress)
-        raise AirflowFailException(f"Waiting on Canvas Progress {event.progress_id} failed: {event.message}")
+        text = f"Waiting on Canvas Progress {event.progress_id} failed: {event.message}"
+        raise AirflowException(text) if event.retryable else AirflowFailException(text)
+
+
+def no_retry(error: CanvasError) -> AirflowFailException:
+    """The task failure for a Canvas error that is not transient; raise it ``from error``.
+
+    Tasks decide by the error's own ``retryable`` flag: a transient error that outlasted the
+    hook's retries (an outage) is re-raised as is and left to Airflow's task retries. Anything
+    else (an unknown id, a refused token, an unknown state) would fail the same way on every
+    retry, so the task fails at once, with the Canvas error as ``__cause__``.
+    """
+    return AirflowFailException(f"{error} Not retried: trying again would fail the same way.")
 
 
 def validate_timing(poll_interval: float, timeout: float | None) -> None:

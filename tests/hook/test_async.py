@@ -92,15 +92,6 @@ async def test_aget_progress_outside_async_with(sim: CanvasSimulator, connect: C
     assert first.id == second.id == running_job
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: outside 'async with', each call opens the hook's one session (self._session) and closes it "
-        "on return, so a concurrent call on the same hook finds it closed: aiohttp raises a bare "
-        "RuntimeError('Session is closed'), not a CanvasError (or an AssertionError from _asend when "
-        "the session was dropped between retries)."
-    ),
-)
 async def test_concurrent_calls_outside_async_with(make_sim: MakeSim, connect: Connect) -> None:
     sim = make_sim(latency=0.05)
     progress_id = sim.create_progress(script=JobScript.instant())

@@ -123,14 +123,6 @@ def test_validation_error_of_a_job_starting_call_carries_canvas_message(hook: Ca
     assert (raised.value.status, raised.value.canvas_message) == (400, "need to specify event")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (minor): Canvas refuses a course batch over 500 ids with 403 {'message': 'course batch size "
-        "limit (500) exceeded'}; classify_error reads every non-throttle 403 as CanvasPermissionError and "
-        "tells the user to 'use a token of a user with the needed permission' instead of splitting the batch."
-    ),
-)
 def test_batch_over_canvas_size_limit_is_a_validation_error(hook: CanvasHook) -> None:
     with pytest.raises(CanvasValidationError):
         hook.start_job("PUT", "accounts/1/courses", data={"event": "offer", "course_ids": list(range(1, 502))})

@@ -158,14 +158,6 @@ def test_get_progress_accepts_each_global_id_form(make_sim: MakeSim, connect: Co
     assert [r.path for r in sim.requests] == [f"/api/v1/progress/{served_id}"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: CanvasHook._progress_from compares ids as strings, so a Progress asked for by its global id "
-        "(10000000000001 or 1~1) and answered with its local id (1, as Canvas does on the Progress's own "
-        "shard) raises CanvasResponseError 'answered Progress 1, not 10000000000001'."
-    ),
-)
 @pytest.mark.parametrize("form", ["global int", "shard~local"])
 def test_get_progress_by_global_id_of_a_progress_served_with_its_local_id(
     sim: CanvasSimulator, hook: CanvasHook, form: str

@@ -166,15 +166,6 @@ def test_each_retry_is_logged_with_its_attempt_number(
     assert f"Attempt 2/{FAST_RETRIES['max_attempts']} failed" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: every CanvasTransportError is retried whatever the method, so a job-starting POST whose "
-        "answer timed out after Canvas accepted it is sent again: two content migrations (two copies of "
-        "the course content) start. Non-idempotent calls should only be retried when the request surely "
-        "never reached Canvas (connect errors, throttled answers)."
-    ),
-)
 def test_job_starting_post_that_timed_out_is_not_sent_twice(sim: CanvasSimulator, connect: Connect) -> None:
     sim.inject(Fault.delay(1.0), path="/content_migrations$")
     hook = connect(sim, timeout=0.2)

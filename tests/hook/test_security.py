@@ -267,14 +267,6 @@ def _chain(error: BaseException) -> list[BaseException]:
     return chain
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (hardening): _send raises CanvasTransportError 'from None' inside the except block, which hides "
-        "the requests exception from tracebacks but keeps it as __context__; its .request.headers still hold "
-        "'Authorization: Bearer <token>' for anything that walks the chain (error reporters, debuggers)."
-    ),
-)
 def test_transport_error_keeps_no_request_that_carried_the_token(
     make_sim: MakeSim, connect: Connect, canary: str
 ) -> None:

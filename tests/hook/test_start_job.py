@@ -46,15 +46,6 @@ def test_start_job_reads_the_nested_progress_of_an_async_module_update(sim: Canv
     assert len(sim.requests) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: start_job passes find_progress's ProgressRef to get_progress, which does not accept a "
-        "ProgressRef: every progress_url answer (content migrations, content exports) raises "
-        "InvalidProgressIdError 'progress_id is a ProgressRef (...)' after the job was started."
-    ),
-)
 @pytest.mark.parametrize(
     ("endpoint", "data", "tag"),
     [

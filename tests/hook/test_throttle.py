@@ -84,15 +84,6 @@ def test_pause_is_shared_by_connections_on_the_same_token(
     assert gap >= EXPECTED_PAUSE - 0.05
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: _gate_for keys the per-token gate by max_in_flight too, so two connections with the same "
-        "Canvas and token but different max_in_flight get separate RatePacers: a low X-Rate-Limit-Remaining "
-        "seen by one does not slow the other, although they drain the same bucket (the _TokenGate docstring "
-        "promises every hook on the same token shares one gate)."
-    ),
-)
 def test_pause_is_shared_by_connections_on_the_same_token_with_different_in_flight_caps(
     costly_sim: CanvasSimulator, costly_progress: str, connect: Connect
 ) -> None:

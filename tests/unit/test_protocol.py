@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_canvas_progress.core.errors import (
     CanvasAuthError,
+    CanvasConfigurationError,
     CanvasError,
     CanvasHTTPError,
     CanvasNotFoundError,
@@ -107,7 +108,7 @@ def test_endpoint_url_on_another_origin_is_refused(settings: CanvasSettings, end
 
 @pytest.mark.parametrize("endpoint", ["", "   "])
 def test_empty_endpoint_is_refused(settings: CanvasSettings, endpoint: str) -> None:
-    with pytest.raises(CanvasValidationError, match="endpoint is empty"):
+    with pytest.raises(CanvasConfigurationError, match="endpoint is empty"):
         endpoint_path(endpoint, settings)
 
 
@@ -212,12 +213,12 @@ def test_auth_headers_are_the_only_place_the_token_enters(token: str) -> None:
 
 @pytest.mark.parametrize("method", ["CONNECT", "TRACE", "FETCH", ""])
 def test_build_request_refuses_methods_canvas_does_not_use(settings: CanvasSettings, method: str) -> None:
-    with pytest.raises(CanvasValidationError, match="not an HTTP method"):
+    with pytest.raises(CanvasConfigurationError, match="not an HTTP method"):
         build_request(settings, method, "users/self")
 
 
 def test_build_request_refuses_form_data_and_json_together(settings: CanvasSettings) -> None:
-    with pytest.raises(CanvasValidationError, match="not both"):
+    with pytest.raises(CanvasConfigurationError, match="not both"):
         build_request(settings, "PUT", "courses/1", data={"a": 1}, json_body={"a": 1})
 
 

@@ -91,6 +91,14 @@ class CanvasTransportError(CanvasError):
     retryable = True
 
 
+class CanvasConnectError(CanvasTransportError):
+    """No connection could be made (refused, DNS, connect timeout): the request never reached Canvas.
+
+    The distinction matters for calls that start jobs: only these may be retried safely, since a
+    request that may have reached Canvas may also have started the job.
+    """
+
+
 class CanvasHTTPError(CanvasError):
     """Canvas (or a proxy in front of it) answered with an error status this provider has no
     narrower class for."""

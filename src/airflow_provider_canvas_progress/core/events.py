@@ -45,6 +45,8 @@ class WaitEvent:
     error_type: str | None = None
     #: Seconds the trigger waited in all, for the timeout message.
     elapsed: float = 0.0
+    #: For ERROR: whether the failure was transient (so the task may be retried by Airflow).
+    retryable: bool = False
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -55,6 +57,7 @@ class WaitEvent:
             "message": self.message,
             "error_type": self.error_type,
             "elapsed": self.elapsed,
+            "retryable": self.retryable,
         }
 
     @classmethod
@@ -85,6 +88,9 @@ class WaitEvent:
         elapsed = payload.get("elapsed", 0.0)
         if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
             raise TriggerEventError(f"The Canvas trigger's event has a non-numeric elapsed ({elapsed!r}).")
+        retryable = payload.get("retryable", False)
+        if not isinstance(retryable, bool):
+            raise TriggerEventError(f"The Canvas trigger's event has a non-boolean retryable ({retryable!r}).")
         raw = payload.get("progress")
         progress = None
         if raw is not None:
@@ -96,4 +102,4 @@ class WaitEvent:
             raise TriggerEventError(
                 f"The Canvas trigger reported Progress {progress_id} ended but sent no terminal Progress."
             )
-        return cls(status, progress_id, progress, message, error_type, float(elapsed))
+        return cls(status, progress_id, progress, message, error_type, float(elapsed), retryable)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_canvas_progress.core.errors import (
     CanvasAuthError,
+    CanvasConfigurationError,
     CanvasError,
     CanvasHTTPError,
     CanvasNotFoundError,
@@ -55,6 +56,8 @@ class CanvasRequest:
     data: Pairs | None = None
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: Whether sending it twice has the effect of sending it once; decides what may be retried.
+    idempotent: bool = True
 
     @property
     def label(self) -> str:
@@ -70,7 +73,7 @@ def endpoint_path(endpoint: str, settings: CanvasSettings, *, what: str = "endpo
     """
     text = endpoint.strip()
     if not text:
-        raise CanvasValidationError(f"{what} is empty; give a Canvas API path such as /api/v1/users/self.")
+        raise CanvasConfigurationError(f"{what} is empty; give a Canvas API path such as /api/v1/users/self.")
     # Only a scheme before the query makes an absolute URL: "courses?next=https://..." is a path.
     if "://" in text.split("?", 1)[0]:
         settings.check_same_origin(text, what=f"{what} {text!r}")
@@ -123,13 +126,18 @@ def build_request(
     params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
     data: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
     json_body: Any = None,
+    idempotent: bool | None = None,
 ) -> CanvasRequest:
-    """Build a :class:`CanvasRequest` for ``method endpoint`` on the connection's Canvas."""
+    """Build a :class:`CanvasRequest` for ``method endpoint`` on the connection's Canvas.
+
+    :param idempotent: whether the call may be repeated safely; default: only GET and HEAD are.
+        A POST or PUT to Canvas typically starts a job, and repeating it starts another.
+    """
     verb = method.strip().upper()
     if verb not in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"):
-        raise CanvasValidationError(f"method {method!r} is not an HTTP method Canvas's API uses.")
+        raise CanvasConfigurationError(f"method {method!r} is not an HTTP method Canvas's API uses.")
     if data is not None and json_body is not None:
-        raise CanvasValidationError("Give either data (form fields) or json, not both.")
+        raise CanvasConfigurationError("Give either data (form fields) or json, not both.")
     path = endpoint_path(endpoint, settings)
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
     return CanvasRequest(
@@ -140,6 +148,7 @@ def build_request(
         data=flatten(data) if data is not None else None,
         json=json_body,
         headers=headers,
+        idempotent=verb in ("GET", "HEAD") if idempotent is None else idempotent,
     )
 
 
@@ -254,6 +263,13 @@ def classify_error(request: CanvasRequest, response: CanvasResponse) -> CanvasEr
             **fields,
         )
     if status == 403:
+        if _is_refused_parameter(response):
+            # e.g. "course batch size limit (500) exceeded": Canvas answers some limits with 403.
+            return CanvasValidationError(
+                f"Canvas refused {where} (403) because of its parameters, not a permission.{said} "
+                "Fix the request (for a batch, split it).",
+                **fields,
+            )
         return _permission_error(where, said, fields)
     if status == 404:
         return CanvasNotFoundError(
@@ -280,6 +296,16 @@ def _permission_error(where: str, said: str, fields: dict[str, Any]) -> CanvasPe
         f"Canvas refused {where} ({fields['status']}): the token's user is not allowed to do this.{said} "
         "Use a token of a user with the needed permission.",
         **fields,
+    )
+
+
+def _is_refused_parameter(response: CanvasResponse) -> bool:
+    """A 403 whose body is Canvas's bare ``{"message": ...}`` validation shape, not its permission body."""
+    payload = _json_or_none(response)
+    return (
+        isinstance(payload, Mapping)
+        and isinstance(payload.get("message"), str)
+        and not ("errors" in payload or "status" in payload)
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import tenacity
 
-from airflow_provider_canvas_progress.core.errors import CanvasError, CanvasThrottledError
+from airflow_provider_canvas_progress.core.errors import CanvasConnectError, CanvasError, CanvasThrottledError
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 
 #: Canvas drains a token's bucket at 10 units per second.
@@ -31,24 +31,33 @@ CANVAS_DRAIN_PER_SECOND = 10.0
 THROTTLE_MIN_WAIT = 2 * 50.0 / CANVAS_DRAIN_PER_SECOND
 
 
-def is_retryable(error: BaseException) -> bool:
-    """True for errors where the same call may succeed later (transport, 5xx, throttle, garbled body)."""
-    return isinstance(error, CanvasError) and error.retryable
+def is_retryable(error: BaseException, *, idempotent: bool = True) -> bool:
+    """True when trying the same call again is both useful and safe.
+
+    Useful: the error is transient (transport, 5xx, throttle, garbled body). Safe: the call is
+    idempotent (a read, a cancel), or the request surely had no effect. A call that starts a job is
+    only retried when it never reached Canvas (no connection) or was refused by the throttle, which
+    judges a request before running it; after a timeout or a 502 the job may already have started,
+    and a second request would start a second job.
+    """
+    if not isinstance(error, CanvasError) or not error.retryable:
+        return False
+    return idempotent or isinstance(error, (CanvasConnectError, CanvasThrottledError))
 
 
 class _CanvasWait(tenacity.wait.wait_base):
     """Exponential back-off with jitter, floored for throttled answers (Canvas sends no Retry-After)."""
 
     def __init__(self, initial: float, maximum: float) -> None:
-        self._backoff = tenacity.wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+        self._backoff = tenacity.wait_exponential(multiplier=initial, max=maximum) + tenacity.wait_random(0, initial)
         self._maximum = maximum
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        wait = float(self._backoff(retry_state))
+        wait = min(float(self._backoff(retry_state)), self._maximum)
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None and outcome.failed else None
         if isinstance(error, CanvasThrottledError):
-            wait = max(wait, min(THROTTLE_MIN_WAIT, max(self._maximum, THROTTLE_MIN_WAIT)))
+            wait = max(wait, THROTTLE_MIN_WAIT)
         return wait
 
 
@@ -69,15 +78,18 @@ class RetryPolicy:
     def from_settings(cls, settings: CanvasSettings) -> RetryPolicy:
         return cls(settings.max_attempts, settings.retry_wait_initial, settings.retry_wait_max)
 
-    def tenacity_kwargs(self, before_sleep: Callable[[tenacity.RetryCallState], Any] | None = None) -> dict[str, Any]:
+    def tenacity_kwargs(
+        self, before_sleep: Callable[[tenacity.RetryCallState], Any] | None = None, *, idempotent: bool = True
+    ) -> dict[str, Any]:
         """Keyword arguments for ``tenacity.Retrying`` / ``tenacity.AsyncRetrying``.
 
         ``reraise=True`` so callers see the last :class:`CanvasError` itself, not a RetryError.
+        ``idempotent=False`` narrows retries to what cannot have had an effect (:func:`is_retryable`).
         """
         kwargs: dict[str, Any] = {
             "stop": tenacity.stop_after_attempt(self.max_attempts),
             "wait": _CanvasWait(self.wait_initial, self.wait_max),
-            "retry": tenacity.retry_if_exception(is_retryable),
+            "retry": tenacity.retry_if_exception(lambda error: is_retryable(error, idempotent=idempotent)),
             "reraise": True,
         }
         if before_sleep is not None:
@@ -90,7 +102,8 @@ def describe_retry(retry_state: tenacity.RetryCallState, max_attempts: int) -> s
     outcome = retry_state.outcome
     error = outcome.exception() if outcome is not None else None
     wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
-    return f"Attempt {retry_state.attempt_number}/{max_attempts} failed: {error}. Trying again in {wait:.1f} s."
+    reason = str(error).rstrip(".")
+    return f"Attempt {retry_state.attempt_number}/{max_attempts} failed: {reason}. Trying again in {wait:.1f} s."
 
 
 class RatePacer:

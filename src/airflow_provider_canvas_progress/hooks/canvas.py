@@ -21,16 +21,18 @@ from typing import Any
 import aiohttp
 import requests
 import tenacity
+import urllib3
 
 from airflow_provider_canvas_progress.compat import BaseHook, aget_connection, connection_extras, mask_secret
 from airflow_provider_canvas_progress.core.errors import (
     CanvasConfigurationError,
+    CanvasConnectError,
     CanvasError,
     CanvasResponseError,
     CanvasThrottledError,
     CanvasTransportError,
 )
-from airflow_provider_canvas_progress.core.ids import ProgressRef, parse_id_text, parse_progress_ref
+from airflow_provider_canvas_progress.core.ids import SHARD_FACTOR, ProgressRef, parse_id_text, parse_progress_ref
 from airflow_provider_canvas_progress.core.jobs import find_progress
 from airflow_provider_canvas_progress.core.progress import Progress, parse_progress
 from airflow_provider_canvas_progress.core.protocol import (
@@ -45,6 +47,12 @@ from airflow_provider_canvas_progress.core.retry import RatePacer, RetryPolicy, 
 from airflow_provider_canvas_progress.core.settings import CanvasSettings, settings_from_connection
 
 Params = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """True when requests failed to open a connection at all (refused, DNS), so nothing was sent."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 class _TokenGate:
@@ -73,14 +81,14 @@ class _TokenGate:
         return semaphore
 
 
-_gates: dict[tuple[str, str, int], _TokenGate] = {}
+_gates: dict[tuple[str, str], _TokenGate] = {}
 _gates_lock = threading.Lock()
 
 
 def _gate_for(settings: CanvasSettings) -> _TokenGate:
     # Keyed by a digest so that no module-level structure holds the token itself.
     digest = hashlib.sha256(settings.token.encode()).hexdigest()
-    key = (settings.base_url, digest, settings.max_in_flight)
+    key = (settings.base_url, digest)
     with _gates_lock:
         gate = _gates.get(key)
         if gate is None:
@@ -217,6 +225,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         params: Params = None,
         data: Params = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """Call any Canvas API endpoint and return its decoded JSON (``None`` for an empty body).
 
@@ -226,16 +235,25 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         :param params: query parameters; lists and nested dicts use Canvas's bracket style.
         :param data: form fields (Canvas's usual body encoding), same styles as ``params``.
         :param json: a JSON body instead of form fields.
+        :param idempotent: whether repeating the call is harmless; default only for GET and HEAD.
+            Calls that are not idempotent are only retried when they cannot have reached Canvas.
         :raises CanvasError: a typed error after retries are spent, or at once when not transient.
         """
-        call = build_request(self.settings, method, endpoint, params=params, data=data, json_body=json)
+        call = build_request(
+            self.settings, method, endpoint, params=params, data=data, json_body=json, idempotent=idempotent
+        )
         return self._execute(call)
 
-    def _execute(self, call: CanvasRequest) -> Any:
+    def _execute(self, call: CanvasRequest, *, max_attempts: int | None = None) -> Any:
         settings = self.settings
         policy = RetryPolicy.from_settings(settings)
+        if max_attempts is not None:
+            policy = replace(policy, max_attempts=max_attempts)
         gate = _gate_for(settings)
-        for attempt in tenacity.Retrying(**policy.tenacity_kwargs(self._log_retry(call, policy))):
+        retrying = tenacity.Retrying(
+            **policy.tenacity_kwargs(self._log_retry(call, policy), idempotent=call.idempotent)
+        )
+        for attempt in retrying:
             with attempt:
                 pause = gate.pacer.delay()
                 if pause > 0:
@@ -246,6 +264,10 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def _send(self, call: CanvasRequest, settings: CanvasSettings) -> CanvasResponse:
+        # The error is raised outside the except block on purpose: requests' exceptions hold the
+        # prepared request, headers (and so the token) included, and would stay reachable through
+        # the new error's __context__.
+        failure: str | None = None
         try:
             answer = self.get_conn().request(
                 call.method,
@@ -258,10 +280,16 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
                 verify=settings.verify,
                 allow_redirects=False,
             )
+        except requests.ConnectTimeout:
+            failure, connected = f"could not connect within {settings.timeout:g} s", False
         except requests.Timeout:
-            raise self._transport_error(call, f"timed out after {settings.timeout:g} s") from None
+            failure, connected = f"timed out after {settings.timeout:g} s", True
+        except requests.ConnectionError as error:
+            failure, connected = type(error).__name__, not _never_connected(error)
         except requests.RequestException as error:
-            raise self._transport_error(call, type(error).__name__) from None
+            failure, connected = type(error).__name__, True
+        if failure is not None:
+            raise self._transport_error(call, failure, connected=connected)
         return CanvasResponse(answer.status_code, dict(answer.headers), answer.content)
 
     # -- async ---------------------------------------------------------------------------------
@@ -304,6 +332,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         params: Params = None,
         data: Params = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Any:
         """Async twin of :meth:`request`, for triggers.
 
@@ -311,31 +340,45 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         its own (correct, but slower).
         """
         settings = await self.asettings()
-        call = build_request(settings, method, endpoint, params=params, data=data, json_body=json)
+        call = build_request(
+            settings, method, endpoint, params=params, data=data, json_body=json, idempotent=idempotent
+        )
         return await self._aexecute(call)
 
     async def _aexecute(self, call: CanvasRequest) -> Any:
         settings = await self.asettings()
         if self._session is None or self._session.closed:
-            async with self:
-                return await self._aexecute(call)
+            # Outside ``async with``: a session of this call's own, so concurrent calls cannot close
+            # each other's.
+            async with self._new_session(settings) as session:
+                return await self._aexecute_with(call, settings, session)
+        return await self._aexecute_with(call, settings, self._session)
+
+    async def _aexecute_with(
+        self, call: CanvasRequest, settings: CanvasSettings, session: aiohttp.ClientSession
+    ) -> Any:
         policy = RetryPolicy.from_settings(settings)
         gate = _gate_for(settings)
-        async for attempt in tenacity.AsyncRetrying(**policy.tenacity_kwargs(self._log_retry(call, policy))):
+        retrying = tenacity.AsyncRetrying(
+            **policy.tenacity_kwargs(self._log_retry(call, policy), idempotent=call.idempotent)
+        )
+        async for attempt in retrying:
             with attempt:
                 async with gate.semaphore():
                     pause = gate.pacer.delay()
                     if pause > 0:
                         self.log.info("Canvas rate limit is low; pausing %.1f s before %s.", pause, call.label)
                         await asyncio.sleep(pause)
-                    response = await self._asend(call, settings)
+                    response = await self._asend(call, settings, session)
                 return self._interpret(call, response, gate)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _asend(self, call: CanvasRequest, settings: CanvasSettings) -> CanvasResponse:
-        assert self._session is not None
+    async def _asend(
+        self, call: CanvasRequest, settings: CanvasSettings, session: aiohttp.ClientSession
+    ) -> CanvasResponse:
+        failure, connected = "no answer", True
         try:
-            async with self._session.request(
+            async with session.request(
                 call.method,
                 call.url,
                 params=call.params or None,
@@ -347,9 +390,13 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
                 body = await answer.read()
                 return CanvasResponse(answer.status, dict(answer.headers), body)
         except asyncio.TimeoutError:
-            raise self._transport_error(call, f"timed out after {settings.timeout:g} s") from None
+            failure, connected = f"timed out after {settings.timeout:g} s", True
+        except aiohttp.ClientConnectorError as error:  # refused, DNS, TLS handshake: nothing was sent
+            failure, connected = type(error).__name__, False
         except aiohttp.ClientError as error:
-            raise self._transport_error(call, type(error).__name__) from None
+            failure, connected = type(error).__name__, True
+        # Raised outside the except block, like the sync path, so no client exception is chained.
+        raise self._transport_error(call, failure, connected=connected)
 
     # -- shared by both paths ------------------------------------------------------------------
 
@@ -361,9 +408,10 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
             gate.pacer.observe_throttled()
             raise
 
-    def _transport_error(self, call: CanvasRequest, reason: str) -> CanvasTransportError:
+    def _transport_error(self, call: CanvasRequest, reason: str, *, connected: bool) -> CanvasTransportError:
         # Only the error's type name is used: some transport errors embed the full request.
-        return CanvasTransportError(
+        kind = CanvasTransportError if connected else CanvasConnectError
+        return kind(
             f"{call.label} to {self._settings.base_url if self._settings else 'Canvas'} got no answer "
             f"({reason}). Retried; if it persists, check the host, the network and Canvas's status page.",
             method=call.method,
@@ -438,7 +486,8 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
     def test_connection(self) -> tuple[bool, str]:
         """Check the connection by asking Canvas who the token belongs to (``GET /api/v1/users/self``)."""
         try:
-            user = self.request("GET", "/api/v1/users/self")
+            # One attempt: the UI's Test button should answer in seconds, not after a back-off.
+            user = self._execute(build_request(self.settings, "GET", "/api/v1/users/self"), max_attempts=1)
         except CanvasError as error:
             return False, str(error)
         if not isinstance(user, Mapping):
@@ -451,7 +500,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
 
     @staticmethod
     def _ref(progress_id: object, lti_course_id: object | None, settings: CanvasSettings) -> ProgressRef:
-        ref = parse_progress_ref(progress_id, settings)
+        ref = progress_id if isinstance(progress_id, ProgressRef) else parse_progress_ref(progress_id, settings)
         if lti_course_id is not None:
             ref = ProgressRef(ref.id, lti_course_id=parse_id_text(str(lti_course_id), what="lti_course_id"))
         return ref
@@ -464,12 +513,15 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
                 "cannot cancel. Cancel it through /api/v1/progress/:id with a user token."
             )
         data = {"message": message} if message is not None else None
-        return build_request(settings, "POST", f"{ref.api_path}/cancel", data=data)
+        # Cancelling twice with the same message leaves the Progress as cancelling once does.
+        return build_request(settings, "POST", f"{ref.api_path}/cancel", data=data, idempotent=True)
 
     @staticmethod
     def _progress_from(call: CanvasRequest, payload: Any, ref: ProgressRef) -> Progress:
         progress = parse_progress(payload, source=call.label)
-        if progress.id != ref.id:
+        # Canvas answers ids relative to the shard serving the request: a global id asked
+        # (10000000000123) may come back local (123). The local parts must agree.
+        if int(progress.id) % SHARD_FACTOR != int(ref.id) % SHARD_FACTOR:
             raise CanvasResponseError(
                 f"{call.label} answered Progress {progress.id}, not {ref.id}.", progress_id=ref.id
             )

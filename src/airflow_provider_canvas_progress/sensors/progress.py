@@ -15,6 +15,7 @@ from airflow_provider_canvas_progress.compat import (
     StartTriggerArgs,
     default_deferrable,
 )
+from airflow_provider_canvas_progress.core.errors import CanvasError
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
 from airflow_provider_canvas_progress.core.progress import Progress
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
@@ -28,6 +29,7 @@ from airflow_provider_canvas_progress.waiting import (
     WaitPolicy,
     kill_message_for,
     make_trigger,
+    no_retry,
     validate_timing,
 )
 
@@ -132,7 +134,12 @@ class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
         return WaitPolicy.of(self.cancel_messages, self.fail_on)
 
     def _read(self, context: Context) -> Progress:
-        progress = self.hook.get_progress(self.progress_id, lti_course_id=self.lti_course_id)
+        try:
+            progress = self.hook.get_progress(self.progress_id, lti_course_id=self.lti_course_id)
+        except CanvasError as error:
+            if error.retryable:
+                raise
+            raise no_retry(error) from error
         self._last = progress
         self.log.info("%s", poll_line(progress))
         return progress

@@ -90,11 +90,19 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
             },
         )
 
-    def _event(
-        self, status: WaitStatus, progress: Progress | None, message: str = "", error: str | None = None
-    ) -> TriggerEvent:
+    def _event(self, status: WaitStatus, progress: Progress | None, message: str = "") -> TriggerEvent:
+        event = WaitEvent(status, self.progress_id, progress, message, elapsed=max(0.0, time.time() - self.started_at))
+        return TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]
+
+    def _error_event(self, error: CanvasError, last: Progress | None) -> TriggerEvent:
         event = WaitEvent(
-            status, self.progress_id, progress, message, error, elapsed=max(0.0, time.time() - self.started_at)
+            WaitStatus.ERROR,
+            self.progress_id,
+            last,
+            str(error),
+            type(error).__name__,
+            elapsed=max(0.0, time.time() - self.started_at),
+            retryable=error.retryable,
         )
         return TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]
 
@@ -122,7 +130,7 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
                     except CanvasError as error:
                         failures += 1
                         if not error.retryable or failures >= self.max_consecutive_failures:
-                            yield self._event(WaitStatus.ERROR, last, str(error), type(error).__name__)
+                            yield self._error_event(error, last)
                             return
                         self.log.warning(
                             "Reading Canvas Progress %s failed (%d in a row, giving up at %d): %s",
@@ -142,7 +150,7 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
                     await asyncio.sleep(self.poll_interval if left is None else max(0.0, min(self.poll_interval, left)))
         except CanvasError as error:
             # Raised while opening the hook (e.g. a misconfigured connection): report, do not crash.
-            yield self._event(WaitStatus.ERROR, last, str(error), type(error).__name__)
+            yield self._error_event(error, last)
 
     async def on_kill(self) -> None:
         """Cancel the Canvas job when a user kills the deferred task, if asked to (Airflow >= 3.3).

@@ -1,0 +1,149 @@
+"""CanvasProgressTrigger: one event per wait, deadline kept across restarts, kind to the token's bucket."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from airflow_provider_canvas_progress.core.events import EVENT_VERSION, WaitEvent, WaitStatus
+from airflow_provider_canvas_progress.testing import CanvasSimulator, Fault, JobScript
+from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
+from tests.triggers.conftest import first_event, set_connection
+
+
+def trigger(progress_id: str, **kwargs: object) -> CanvasProgressTrigger:
+    return CanvasProgressTrigger(progress_id=progress_id, poll_interval=0.05, **kwargs)  # type: ignore[arg-type]
+
+
+def rebuilt(original: CanvasProgressTrigger) -> CanvasProgressTrigger:
+    """What the triggerer does after a restart: import the class path, call it with the kwargs."""
+    classpath, kwargs = original.serialize()
+    module, _, name = classpath.rpartition(".")
+    cls = getattr(__import__(module, fromlist=[name]), name)
+    return cls(**kwargs)
+
+
+def test_serialize_round_trips_with_primitives_only() -> None:
+    original = trigger("123", deadline=time.time() + 60, cancel_messages=["Cancelled by Airflow"], lti_course_id="7")
+    classpath, kwargs = original.serialize()
+    assert classpath == "airflow_provider_canvas_progress.triggers.progress.CanvasProgressTrigger"
+    assert all(isinstance(v, (str, int, float, bool, list, type(None))) for v in kwargs.values())
+    assert rebuilt(original).serialize() == (classpath, kwargs)
+
+
+async def test_completed_job_fires_one_ended_event(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress()
+    payload = await first_event(trigger(pid))
+    event = WaitEvent.from_payload(payload)
+    assert payload["version"] == EVENT_VERSION
+    assert event.status is WaitStatus.ENDED
+    assert event.progress is not None
+    assert event.progress.workflow_state.value == "completed"
+
+
+async def test_failed_job_fires_an_ended_event_with_canvas_message(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress(script=JobScript(queued_for=0.0, running_for=0.2, outcome="failed", message="boom"))
+    event = WaitEvent.from_payload(await first_event(trigger(pid)))
+    assert event.progress is not None
+    assert event.progress.message == "boom"
+
+
+async def test_deadline_fires_a_timeout_event_with_the_last_progress(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress(script=JobScript.never_ending(running_for=0.1))
+    event = WaitEvent.from_payload(await first_event(trigger(pid, deadline=time.time() + 0.5)))
+    assert event.status is WaitStatus.TIMEOUT
+    assert event.progress is not None
+    assert event.progress.is_pending
+
+
+async def test_deadline_is_kept_when_the_trigger_is_rebuilt_after_a_restart(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress(script=JobScript.never_ending(running_for=0.1))
+    first = trigger(pid, deadline=time.time() + 1.0)
+    task = asyncio.create_task(first_event(first))
+    await asyncio.sleep(0.6)  # the triggerer dies mid-wait...
+    task.cancel()
+    started = time.monotonic()
+    event = WaitEvent.from_payload(await first_event(rebuilt(first)))  # ...and a new one picks it up
+    assert event.status is WaitStatus.TIMEOUT
+    assert time.monotonic() - started < 0.9  # the remaining ~0.4 s, not a fresh second
+    assert event.elapsed >= 1.0  # measured from the original start
+
+
+async def test_a_burst_of_5xx_and_throttled_answers_is_survived(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress()
+    for fault in (Fault.status(500), Fault.html(502), Fault.html(503), Fault.status(504)):
+        canvas.inject(fault, path=r"^/api/v1/progress/")
+    canvas.inject(Fault.body(429, "429 Too Many Requests (Rate Limit Exceeded)", "text/plain"), path=r"^/api/v1/")
+    event = WaitEvent.from_payload(await first_event(trigger(pid), timeout=60))
+    assert event.status is WaitStatus.ENDED
+
+
+async def test_consecutive_transient_failures_beyond_the_limit_fire_a_retryable_error(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress()
+    canvas.inject(Fault.status(503), times=50, path=r"^/api/v1/progress/")
+    event = WaitEvent.from_payload(await first_event(trigger(pid, max_consecutive_failures=2)))
+    assert event.status is WaitStatus.ERROR
+    assert event.retryable is True
+    assert event.error_type == "CanvasServerError"
+
+
+async def test_unknown_progress_fires_a_non_retryable_error_at_once(canvas: CanvasSimulator) -> None:
+    event = WaitEvent.from_payload(await first_event(trigger("424242")))
+    assert (event.status, event.retryable, event.error_type) == (WaitStatus.ERROR, False, "CanvasNotFoundError")
+    assert len([r for r in canvas.requests if r.path.startswith("/api/v1/progress/")]) == 1
+
+
+async def test_misconfigured_connection_fires_an_error_event_instead_of_crashing(
+    canvas: CanvasSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_CANVAS_DEFAULT", '{"conn_type": "canvas", "host": "http://canvas.example.edu"}')
+    event = WaitEvent.from_payload(await first_event(trigger("1")))
+    assert event.status is WaitStatus.ERROR
+    assert "http://" in event.message
+
+
+async def test_many_triggers_on_one_token_are_never_throttled(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each in-flight request costs 50 of 600 units: ~12 at once would fill Canvas's bucket.
+    with CanvasSimulator(latency=0.05, default_job_script=JobScript(queued_for=0.2, running_for=1.0)) as sim:
+        set_connection(monkeypatch, sim)
+        pids = [sim.create_progress() for _ in range(60)]
+        events = await asyncio.gather(*(first_event(trigger(pid), timeout=120) for pid in pids))
+        assert all(WaitEvent.from_payload(e).status is WaitStatus.ENDED for e in events)
+        assert sim.stats.throttled == 0
+        assert max(sim.stats.max_in_flight.values()) <= 4
+
+
+async def test_on_kill_cancels_a_pending_job_with_the_kill_message(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress(script=JobScript.never_ending())
+    killed = trigger(pid, cancel_on_kill=True, kill_message="Cancelled by Airflow (dag d, task t, run r): killed")
+    await killed.on_kill()
+    after = canvas.progress_json(pid)
+    assert (after["workflow_state"], after["message"]) == (
+        "failed",
+        "Cancelled by Airflow (dag d, task t, run r): killed",
+    )
+
+
+async def test_on_kill_leaves_a_finished_job_alone(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress(script=JobScript.instant("completed"))
+    await trigger(pid, cancel_on_kill=True, kill_message="Cancelled by Airflow").on_kill()
+    assert canvas.progress_json(pid)["workflow_state"] == "completed"
+    assert not [r for r in canvas.requests if r.path.endswith("/cancel")]
+
+
+async def test_on_kill_does_nothing_unless_asked(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress(script=JobScript.never_ending())
+    await trigger(pid).on_kill()
+    assert canvas.progress_json(pid)["workflow_state"] != "failed"
+
+
+async def test_on_kill_never_raises_when_canvas_refuses(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress(user_id=None, script=JobScript.never_ending())  # nobody may cancel it
+    await trigger(pid, cancel_on_kill=True, kill_message="Cancelled by Airflow").on_kill()
+    assert canvas.progress_json(pid)["workflow_state"] == "running"
+
+
+def test_repr_holds_no_token(canvas: CanvasSimulator) -> None:
+    assert canvas.token not in repr(trigger("5"))
