@@ -25,8 +25,15 @@ from airflow_provider_canvas_progress.core.errors import (
     CanvasProgressTimeoutError,
 )
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
-from airflow_provider_canvas_progress.core.outcome import CancelMatcher, Outcome, cancel_message, outcome_of
+from airflow_provider_canvas_progress.core.outcome import (
+    CANCEL_MESSAGE_PREFIX,
+    CancelMatcher,
+    Outcome,
+    cancel_message,
+    outcome_of,
+)
 from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
 
 #: XCom key under which the last Progress seen is kept (links and alert tasks read it).
@@ -38,6 +45,10 @@ DEFAULT_FAIL_ON = ("failed", "cancelled")
 
 class CanvasJobFailed(AirflowFailException, CanvasProgressFailedError):  # type: ignore[misc]
     """The Canvas job failed. No retry: re-watching the same Progress cannot change how it ended."""
+
+
+class CanvasJobAttemptFailed(AirflowException, CanvasProgressFailedError):  # type: ignore[misc]
+    """The Canvas job this try started failed. Retried by Airflow: the next try starts a fresh job."""
 
 
 class CanvasJobCancelled(AirflowFailException, CanvasProgressCancelledError):  # type: ignore[misc]
@@ -58,11 +69,19 @@ class WaitPolicy:
 
     matcher: CancelMatcher
     fail_on: frozenset[Outcome]
+    #: True when the task started the job itself, so an Airflow retry starts a fresh one.
+    retry_failed_jobs: bool = False
 
     @classmethod
-    def of(cls, cancel_messages: Iterable[str] | str | None, fail_on: Iterable[str] | str) -> WaitPolicy:
+    def of(
+        cls,
+        cancel_messages: Iterable[str] | str | None,
+        fail_on: Iterable[str] | str,
+        *,
+        retry_failed_jobs: bool = False,
+    ) -> WaitPolicy:
         """Validate the user's ``cancel_messages`` and ``fail_on`` (None: the default cancel prefix)."""
-        return cls(CancelMatcher.of(cancel_messages), Outcome.parse_many(fail_on))
+        return cls(CancelMatcher.of(cancel_messages), Outcome.parse_many(fail_on), retry_failed_jobs)
 
     def result(self, progress: Progress, context: Context | None = None) -> dict[str, Any]:
         """The task's return value for an ended Progress, or the failure to raise.
@@ -78,6 +97,13 @@ class WaitPolicy:
                 raise CanvasJobCancelled(
                     f"Canvas job cancelled: {progress.describe()}. Cancelled jobs are not retried; start "
                     "a new job if the work is still needed.",
+                    progress_id=progress.id,
+                    canvas_message=progress.message,
+                )
+            if self.retry_failed_jobs:
+                raise CanvasJobAttemptFailed(
+                    f"Canvas job failed: {progress.describe()}. If the task has retries left, the next "
+                    "try starts a fresh job.",
                     progress_id=progress.id,
                     canvas_message=progress.message,
                 )
@@ -159,9 +185,28 @@ def make_trigger(
     )
 
 
-def kill_message_for(context: Context | None, reason: str) -> str | None:
-    """A cancel message naming the DAG, task and run, recognisable as a cancel by default."""
+def cancel_if_pending(hook: CanvasHook, progress_id: Any, message: str, log: Any) -> None:
+    """Best-effort cancel on kill or timeout: only a pending job, never raising.
+
+    The task's own outcome (killed, timed out) is what the user must see; a failure to cancel is
+    logged beside it rather than replacing it.
+    """
+    try:
+        progress = hook.get_progress(progress_id)
+        if progress.is_terminal:
+            log.info("Not cancelling: %s", progress.describe())
+            return
+        log.info("Cancelled: %s", hook.cancel_progress(progress.id, message).describe())
+    except Exception as error:
+        log.warning("Could not cancel Canvas Progress %s: %s", progress_id, error)
+
+
+def kill_message_for(context: Context | None, reason: str) -> str:
+    """A cancel message naming the DAG, task and run, recognisable as a cancel by default.
+
+    ``on_kill`` has no context, so without one the message says only why.
+    """
     if context is None:
-        return None
+        return f"{CANCEL_MESSAGE_PREFIX}: {reason}"
     ti = context["ti"]
     return cancel_message(ti.dag_id, ti.task_id, ti.run_id, reason)

@@ -27,6 +27,7 @@ from airflow_provider_canvas_progress.waiting import (
     PROGRESS_XCOM_KEY,
     CanvasWaitTimeout,
     WaitPolicy,
+    cancel_if_pending,
     kill_message_for,
     make_trigger,
     no_retry,
@@ -210,14 +211,5 @@ class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
         self._cancel(None, "the task was killed", enabled=self.cancel_on_kill)
 
     def _cancel(self, context: Context | None, reason: str, *, enabled: bool) -> None:
-        if not enabled:
-            return
-        try:
-            progress = self.hook.get_progress(self.progress_id)
-            if progress.is_terminal:
-                self.log.info("Not cancelling (%s): %s", reason, progress.describe())
-                return
-            message = kill_message_for(context, reason) or f"{CANCEL_MESSAGE_PREFIX}: {reason}"
-            self.log.info("Cancelled (%s): %s", reason, self.hook.cancel_progress(progress.id, message).describe())
-        except Exception as error:
-            self.log.warning("Could not cancel Canvas Progress %s (%s): %s", self.progress_id, reason, error)
+        if enabled:
+            cancel_if_pending(self.hook, self.progress_id, kill_message_for(context, reason), self.log)
