@@ -168,6 +168,8 @@ def make_trigger(
     max_consecutive_failures: int,
     cancel_on_kill: bool,
     kill_message: str | None,
+    exponential_backoff: bool = False,
+    max_wait: float | None = None,
 ) -> CanvasProgressTrigger:
     """The trigger for one deferred wait, with its absolute wall-clock deadline fixed now."""
     now = time.time()
@@ -182,6 +184,8 @@ def make_trigger(
         max_consecutive_failures=max_consecutive_failures,
         cancel_on_kill=cancel_on_kill,
         kill_message=kill_message,
+        exponential_backoff=exponential_backoff,
+        max_wait=max_wait,
     )
 
 

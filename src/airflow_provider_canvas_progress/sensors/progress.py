@@ -35,6 +35,12 @@ from airflow_provider_canvas_progress.waiting import (
 )
 
 
+def _seconds(value: timedelta | float | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
     """Wait until a Canvas Progress ends: ``completed``, ``failed`` or cancelled.
 
@@ -191,6 +197,8 @@ class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
             max_consecutive_failures=self.max_consecutive_failures,
             cancel_on_kill=self.cancel_on_kill,
             kill_message=kill_message_for(context, "the task was killed"),
+            exponential_backoff=bool(self.exponential_backoff),
+            max_wait=_seconds(self.max_wait),
         )
         # Airflow's deferral timeout only backs up the trigger's own wall-clock deadline.
         backstop = timedelta(seconds=timeout) + DEFERRAL_GRACE if timeout is not None else None

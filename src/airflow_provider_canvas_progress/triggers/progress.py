@@ -42,6 +42,8 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
     :param cancel_on_kill: cancel the Canvas job when a user kills the task (Airflow >= 3.3 calls
         ``on_kill`` on triggers).
     :param kill_message: the message written on that cancel.
+    :param exponential_backoff: double the interval after each pending poll (as sensors do).
+    :param max_wait: cap on the interval when backing off, in seconds.
     """
 
     template_fields = ("progress_id", "cancel_messages", "lti_course_id")
@@ -59,6 +61,8 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
         max_consecutive_failures: int = 5,
         cancel_on_kill: bool = False,
         kill_message: str | None = None,
+        exponential_backoff: bool = False,
+        max_wait: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.progress_id = str(progress_id)
@@ -71,6 +75,8 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
         self.max_consecutive_failures = int(max_consecutive_failures)
         self.cancel_on_kill = cancel_on_kill
         self.kill_message = kill_message
+        self.exponential_backoff = exponential_backoff
+        self.max_wait = max_wait
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Primitives only: the kwargs are stored in the database and rebuilt in any triggerer."""
@@ -87,6 +93,8 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
                 "max_consecutive_failures": self.max_consecutive_failures,
                 "cancel_on_kill": self.cancel_on_kill,
                 "kill_message": self.kill_message,
+                "exponential_backoff": self.exponential_backoff,
+                "max_wait": self.max_wait,
             },
         )
 
@@ -106,13 +114,21 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
         )
         return TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]
 
+    def _interval(self, polls: int) -> float:
+        """Seconds before the next poll: fixed, or doubling up to ``max_wait`` (a long job polled
+        less often costs its token less)."""
+        if not self.exponential_backoff:
+            return self.poll_interval
+        interval = self.poll_interval * float(2 ** min(polls, 32))
+        return min(interval, self.max_wait) if self.max_wait is not None else interval
+
     def _time_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.time()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the Progress ends; yield exactly one event."""
         last: Progress | None = None
-        failures = 0
+        failures = polls = 0
         try:
             async with CanvasHook(self.canvas_conn_id) as hook:
                 while True:
@@ -146,8 +162,10 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
                         if progress.is_terminal:
                             yield self._event(WaitStatus.ENDED, progress)
                             return
+                    interval = self._interval(polls)
+                    polls += 1
                     left = self._time_left()
-                    await asyncio.sleep(self.poll_interval if left is None else max(0.0, min(self.poll_interval, left)))
+                    await asyncio.sleep(interval if left is None else max(0.0, min(interval, left)))
         except CanvasError as error:
             # Raised while opening the hook (e.g. a misconfigured connection): report, do not crash.
             yield self._error_event(error, last)
