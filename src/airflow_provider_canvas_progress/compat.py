@@ -33,9 +33,14 @@ else:
     except ImportError:  # Airflow 2
         from airflow.utils.context import Context
 
+#: Whether the triggerer renders a trigger's template fields (``start_from_trigger`` with templates).
+#: Airflow 3 does; Airflow 2's BaseTrigger has no template support, so templates would reach Canvas raw.
+TRIGGER_RENDERS_TEMPLATES: bool = hasattr(BaseTrigger, "render_template_fields")
+
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_V_3_3_PLUS",
+    "TRIGGER_RENDERS_TEMPLATES",
     "AirflowException",
     "AirflowFailException",
     "AirflowSensorTimeout",

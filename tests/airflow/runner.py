@@ -17,6 +17,7 @@ class DagResult:
     """Task states and XComs of one finished DAG run."""
 
     state: str
+    run_id: str
     states: dict[str, str | None]
     xcoms: dict[tuple[str, str], Any]
 
@@ -41,7 +42,7 @@ def run_dag(dag: Any, **conf: Any) -> DagResult:
         states = {ti.task_id: (ti.state.value if hasattr(ti.state, "value") else ti.state) for ti in tis}
         xcoms = _xcoms(session, dag.dag_id, dag_run.run_id)
     state = dag_run.state.value if hasattr(dag_run.state, "value") else dag_run.state
-    return DagResult(str(state), states, xcoms)
+    return DagResult(str(state), dag_run.run_id, states, xcoms)
 
 
 def _ti_class() -> Any:

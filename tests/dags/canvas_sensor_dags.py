@@ -17,10 +17,9 @@ MODES: dict[str, dict[str, Any]] = {
     "poke": {"mode": "poke", "deferrable": False},
     "reschedule": {"mode": "reschedule", "deferrable": False},
     "deferrable": {"deferrable": True},
-    # dag.test() runs execute() first on both Airflow versions, so this one is exercised by the
-    # trigger tests and the real-triggerer end-to-end test rather than by dag.test().
-    "start_from_trigger": {"deferrable": True, "start_from_trigger": True},
 }
+# start_from_trigger is not here: dag.test() runs execute() first on both Airflow versions, so it is
+# covered by tests/airflow/test_sensor_units.py (the trigger built from StartTriggerArgs).
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {"timeout": 60},
     "soft": {"timeout": 3, "soft_fail": True},

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_canvas_progress.compat import (
+    TRIGGER_RENDERS_TEMPLATES,
     AirflowSensorTimeout,
     AirflowSkipException,
     BaseSensorOperator,
@@ -109,6 +110,12 @@ class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
             if not self.deferrable:
                 raise ValueError(
                     f"{self.task_id}: start_from_trigger=True needs deferrable=True (the wait runs in the triggerer)."
+                )
+            if not TRIGGER_RENDERS_TEMPLATES and any("{{" in str(v) for v in (progress_id, lti_course_id)):
+                raise ValueError(
+                    f"{self.task_id}: with start_from_trigger=True this Airflow version does not render templates "
+                    f"(progress_id={progress_id!r} would reach Canvas as written). Give a literal progress_id, "
+                    "or drop start_from_trigger (the task then polls once on a worker before deferring)."
                 )
             self.start_from_trigger = True
             self.start_trigger_args = StartTriggerArgs(
