@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_canvas_progress import __version__
+from airflow_provider_canvas_progress.connection_form import provider_info_connection_type
 
 PACKAGE = "airflow_provider_canvas_progress"
 
 
 def get_provider_info() -> dict[str, Any]:
-    """Describe the provider: its hooks, sensors, operators, triggers, connection type and links."""
+    """Describe the provider: its hooks, sensors, operators, triggers, connection type and links.
+
+    The connection type carries the connection form (``conn-fields``, ``ui-field-behaviour``), which
+    Airflow >= 3.2 reads from here instead of calling the hook; older Airflow ignores those keys.
+    """
     return {
         "package-name": "airflow-provider-canvas-progress",
         "name": "Canvas LMS Progress",
@@ -32,7 +37,7 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "triggers": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.triggers.progress"]}],
-        "connection-types": [{"connection-type": "canvas", "hook-class-name": f"{PACKAGE}.hooks.canvas.CanvasHook"}],
+        "connection-types": [provider_info_connection_type()],
         "extra-links": [
             f"{PACKAGE}.links.CanvasProgressLink",
             f"{PACKAGE}.links.CanvasContextLink",

@@ -328,7 +328,7 @@ def test_bad_legacy_extra_is_named_without_its_prefix() -> None:
 
 @pytest.mark.parametrize("auth_type", ["oauth2", "basic", ""])
 def test_auth_types_other_than_token_are_refused(auth_type: str) -> None:
-    with pytest.raises(CanvasConfigurationError, match="supported value is 'token'"):
+    with pytest.raises(CanvasConfigurationError, match="supported values are 'token'"):
         connect(extras={"auth_type": auth_type or " "})
 
 

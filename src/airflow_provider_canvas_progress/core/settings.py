@@ -13,6 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_canvas_progress.core.auth import (
+    AUTH_LTI_ADVANTAGE,
+    AUTH_OAUTH2_REFRESH,
+    AUTH_TOKEN,
+    AUTH_TYPES,
+    TOKEN_PATH,
+    Credentials,
+    LtiAdvantageCredentials,
+    OAuth2RefreshCredentials,
+    load_signing_key,
+    normalise_private_key,
+)
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, ForeignHostError
 
 DEFAULT_TIMEOUT = 30.0
@@ -23,6 +35,12 @@ DEFAULT_MAX_IN_FLIGHT = 4
 #: Canvas's bucket holds 600 units; below this many remaining we pause so it can drain.
 DEFAULT_RATE_LIMIT_LOW_WATER = 200.0
 
+#: The extras each auth mode reads on top of the common ones.
+AUTH_EXTRAS: dict[str, frozenset[str]] = {
+    AUTH_TOKEN: frozenset(),
+    AUTH_OAUTH2_REFRESH: frozenset({"client_id", "client_secret", "refresh_token", "token_url"}),
+    AUTH_LTI_ADVANTAGE: frozenset({"client_id", "private_key", "key_id", "token_url"}),
+}
 #: Extras this provider reads; anything else is reported, since a misspelt extra silently ignored
 #: is how a 3 a.m. page starts.
 KNOWN_EXTRAS = frozenset(
@@ -30,7 +48,8 @@ KNOWN_EXTRAS = frozenset(
         "timeout", "max_attempts", "retry_wait_initial", "retry_wait_max", "verify",
         "allow_insecure_http", "max_in_flight", "rate_limit_low_water", "auth_type",
     }
-)  # fmt: skip
+).union(*AUTH_EXTRAS.values())  # fmt: skip
+_ALL_AUTH_EXTRAS: frozenset[str] = frozenset().union(*AUTH_EXTRAS.values())
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,9 @@ class CanvasSettings:
     :param max_in_flight: concurrent requests per (Canvas, token) in one process, for async callers.
     :param rate_limit_low_water: pause when ``X-Rate-Limit-Remaining`` falls below this.
     :param conn_id: the Airflow connection id, for messages.
+    :param auth_type: ``token`` (``token`` is the access token), ``oauth2_refresh`` or
+        ``lti_advantage`` (``token`` is empty; access tokens are obtained with ``credentials``).
+    :param credentials: the developer-key credentials of the two renewing modes. Never shown by ``repr``.
     """
 
     base_url: str
@@ -88,13 +110,26 @@ class CanvasSettings:
     conn_id: str | None = None
     #: Extras on the connection that this provider does not read (probably typos), to warn about.
     unknown_extras: tuple[str, ...] = ()
+    auth_type: str = AUTH_TOKEN
+    credentials: Credentials | None = field(default=None, repr=False)
+    #: Extras of another auth mode than ``auth_type`` (set, but ignored), to warn about.
+    unused_extras: tuple[str, ...] = ()
 
     @property
     def origin(self) -> Origin:
         return Origin.of(self.base_url)
 
     def __repr__(self) -> str:
-        return f"CanvasSettings(base_url={self.base_url!r}, conn_id={self.conn_id!r}, token=***)"
+        return (
+            f"CanvasSettings(base_url={self.base_url!r}, conn_id={self.conn_id!r}, "
+            f"auth_type={self.auth_type!r}, token=***)"
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret of the connection (token, client secret, refresh token, key), for masking."""
+        found = (self.token, *(self.credentials.secrets() if self.credentials is not None else ()))
+        return tuple(secret for secret in found if secret)
 
     def check_same_origin(self, url: str, *, what: str) -> None:
         """Refuse an absolute URL on any host but the connection's, so the token goes nowhere else.
@@ -209,23 +244,31 @@ def settings_from_connection(
     label = f"Canvas connection {conn_id!r}" if conn_id else "The Canvas connection"
     extra = _strip_prefixes(extras or {})
     reader = _ExtraReader(extra, label)
-    auth_type = reader.text("auth_type", "token")
-    if auth_type != "token":
+    auth_type = reader.text("auth_type", AUTH_TOKEN).lower()
+    if auth_type not in AUTH_TYPES:
         raise CanvasConfigurationError(
-            f"{label} has auth_type={auth_type!r}; the supported value is 'token' "
-            "(a Canvas access token in the Password field)."
+            f"{label} has auth_type={auth_type!r}; the supported values are 'token' (default: a Canvas "
+            "access token in the Password field), 'oauth2_refresh' (client_id, client_secret and "
+            "refresh_token extras) and 'lti_advantage' (client_id and private_key extras)."
         )
     allow_http = reader.boolean("allow_insecure_http", False)
     try:
         base_url = normalise_base_url(host, schema=schema, port=port, allow_insecure_http=allow_http)
     except CanvasConfigurationError as error:
         raise CanvasConfigurationError(f"{label}: {error}") from None
-    token = (password or "").strip()
-    if not token:
-        raise CanvasConfigurationError(
-            f"{label} has no access token. Put a Canvas API access token in its Password field "
-            "(Canvas: Account > Settings > New Access Token)."
-        )
+    token = ""
+    credentials: Credentials | None = None
+    if auth_type == AUTH_TOKEN:
+        token = (password or "").strip()
+        if not token:
+            raise CanvasConfigurationError(
+                f"{label} has no access token. Put a Canvas API access token in its Password field "
+                "(Canvas: Account > Settings > New Access Token), or set the extra auth_type to "
+                "oauth2_refresh or lti_advantage to use a developer key."
+            )
+    else:
+        credentials = _credentials(auth_type, reader, label, base_url, allow_http)
+    mode_extras = AUTH_EXTRAS[auth_type]
     settings = CanvasSettings(
         base_url=base_url,
         token=token,
@@ -238,8 +281,72 @@ def settings_from_connection(
         rate_limit_low_water=reader.number("rate_limit_low_water", DEFAULT_RATE_LIMIT_LOW_WATER, minimum=0),
         conn_id=conn_id,
         unknown_extras=tuple(sorted(set(extra) - KNOWN_EXTRAS)),
+        auth_type=auth_type,
+        credentials=credentials,
+        unused_extras=tuple(sorted(set(extra) & (_ALL_AUTH_EXTRAS - mode_extras))),
     )
     return settings
+
+
+def _credentials(auth_type: str, reader: _ExtraReader, label: str, base_url: str, allow_http: bool) -> Credentials:
+    """Read and check the developer-key extras of ``oauth2_refresh`` and ``lti_advantage``."""
+    mode = f"auth_type={auth_type}"
+    client_id = reader.required(
+        "client_id",
+        f"{label} uses {mode} but has no client_id extra. Set it to the developer key's ID "
+        "(Admin > Developer Keys; for LTI keys, the Client ID).",
+        allow_int=True,
+    )
+    token_url = _token_url(reader, label, base_url, allow_http)
+    if auth_type == AUTH_OAUTH2_REFRESH:
+        return OAuth2RefreshCredentials(
+            client_id=client_id,
+            client_secret=reader.required(
+                "client_secret",
+                f"{label} uses {mode} but has no client_secret extra. Copy the developer key's secret "
+                "(Admin > Developer Keys > Show Key) into it.",
+            ),
+            refresh_token=reader.required(
+                "refresh_token",
+                f"{label} uses {mode} but has no refresh_token extra. Run Canvas's OAuth2 authorization "
+                "flow once for the user the DAGs act as, and store the refresh_token it returns.",
+            ),
+            token_url=token_url,
+        )
+    private_key = normalise_private_key(
+        reader.required(
+            "private_key",
+            f"{label} uses {mode} but has no private_key extra. Put the LTI tool's RSA private key in it "
+            "(PEM or JWK), and register its public JWK on the LTI developer key.",
+        )
+    )
+    key_id = reader.text("key_id", "") or None
+    load_signing_key(private_key, key_id=key_id, label=label)  # refuse a bad key now, not at 3 a.m.
+    return LtiAdvantageCredentials(client_id=client_id, private_key=private_key, token_url=token_url, key_id=key_id)
+
+
+def _token_url(reader: _ExtraReader, label: str, base_url: str, allow_http: bool) -> str:
+    """The ``token_url`` extra (default ``<base_url>/login/oauth2/token``), checked like the host."""
+    raw = reader.text("token_url", "")
+    if not raw:
+        return base_url + TOKEN_PATH
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises on an invalid port
+    except ValueError:
+        raise CanvasConfigurationError(f"{label} has a token_url that is not a valid URL.") from None
+    scheme = parts.scheme.lower()
+    if "@" in parts.netloc or scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+        raise CanvasConfigurationError(
+            f"{label} has token_url={raw!r}; give Canvas's token endpoint as a full URL without "
+            f"credentials, e.g. {base_url}{TOKEN_PATH} or https://sso.canvaslms.com{TOKEN_PATH}."
+        )
+    if scheme == "http" and not allow_http and not is_loopback(parts.hostname.lower()):
+        raise CanvasConfigurationError(
+            f"{label} has a plain http:// token_url, which would send its secrets unencrypted. Use https://, "
+            "or set the extra allow_insecure_http=true if this host really is a trusted test server."
+        )
+    return raw
 
 
 def _strip_prefixes(extras: Mapping[str, Any]) -> dict[str, Any]:
@@ -269,6 +376,22 @@ class _ExtraReader:
         value = self.extra.get(key, default)
         if not isinstance(value, str):
             raise self._bad(key, "a string")
+        return value.strip()
+
+    def required(self, key: str, missing: str, *, allow_int: bool = False) -> str:
+        """A non-empty string extra (a secret's value is never quoted in the message)."""
+        value = self.extra.get(key)
+        if allow_int and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is None:
+            raise CanvasConfigurationError(missing)
+        if not isinstance(value, str):
+            raise CanvasConfigurationError(
+                f"{self.label} has a {key} extra that is not a string ({type(value).__name__}). "
+                "Fix it in the connection's Extra field."
+            )
+        if not value.strip():
+            raise CanvasConfigurationError(missing)
         return value.strip()
 
     def boolean(self, key: str, default: bool) -> bool:

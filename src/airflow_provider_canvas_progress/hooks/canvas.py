@@ -23,8 +23,17 @@ import requests
 import tenacity
 import urllib3
 
+from airflow_provider_canvas_progress import connection_form
 from airflow_provider_canvas_progress.compat import BaseHook, aget_connection, connection_extras, mask_secret
+from airflow_provider_canvas_progress.core.auth import (
+    AUTH_LTI_ADVANTAGE,
+    AUTH_TOKEN,
+    LTI_PROGRESS_SCOPE,
+    AccessGrant,
+    is_renewable,
+)
 from airflow_provider_canvas_progress.core.errors import (
+    CanvasAuthError,
     CanvasConfigurationError,
     CanvasConnectError,
     CanvasError,
@@ -45,6 +54,7 @@ from airflow_provider_canvas_progress.core.protocol import (
 )
 from airflow_provider_canvas_progress.core.retry import RatePacer, RetryPolicy, describe_retry
 from airflow_provider_canvas_progress.core.settings import CanvasSettings, settings_from_connection
+from airflow_provider_canvas_progress.hooks.tokens import TokenSource, arequest_grant, request_grant, token_source_for
 
 Params = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
 
@@ -86,9 +96,14 @@ _gates_lock = threading.Lock()
 
 
 def _gate_for(settings: CanvasSettings) -> _TokenGate:
-    # Keyed by a digest so that no module-level structure holds the token itself.
-    digest = hashlib.sha256(settings.token.encode()).hexdigest()
-    key = (settings.base_url, digest)
+    # Keyed by a digest so that no module-level structure holds the token itself. A developer-key
+    # connection's token changes every hour; its gate follows the client, which is what Canvas
+    # buckets LTI calls by, and keeps one pacer across renewals.
+    if settings.credentials is not None:
+        identity = f"{settings.credentials.kind}:{settings.credentials.client_id}"
+    else:
+        identity = settings.token
+    key = (settings.base_url, hashlib.sha256(identity.encode()).hexdigest())
     with _gates_lock:
         gate = _gates.get(key)
         if gate is None:
@@ -96,11 +111,35 @@ def _gate_for(settings: CanvasSettings) -> _TokenGate:
         return gate
 
 
+class _Renewal:
+    """One renewal of a refused developer-key token per call: once, never in a loop."""
+
+    def __init__(self) -> None:
+        self.used = False
+
+    def allowed(self, settings: CanvasSettings, error: CanvasError) -> bool:
+        if self.used or settings.credentials is None or not is_renewable(error):
+            return False
+        self.used = True
+        return True
+
+
 class CanvasHook(BaseHook):  # type: ignore[misc]
     """Talk to Canvas LMS through an Airflow ``canvas`` connection.
 
     The connection's Host is the Canvas base URL (``https://school.instructure.com``; https is
-    assumed), its Password the API access token. Extras: ``timeout`` (seconds per request, 30),
+    assumed). The extra ``auth_type`` chooses how calls are authenticated:
+
+    * ``token`` (default): the Password is a Canvas API access token, used as is;
+    * ``oauth2_refresh``: extras ``client_id``, ``client_secret`` (a developer key) and ``refresh_token``
+      (a user's); access tokens are obtained from ``POST /login/oauth2/token`` and renewed shortly
+      before they expire, or once when Canvas refuses one as expired;
+    * ``lti_advantage``: extras ``client_id`` and ``private_key`` (PEM or JWK; optional ``key_id``); access
+      tokens are obtained with a signed client assertion, for the LTI endpoints only
+      (``get_progress(..., lti_course_id=...)``).
+
+    Both renewing modes accept ``token_url`` (default ``<host>/login/oauth2/token``). Tokens are
+    cached per process and shared by sync and async callers. Other extras: ``timeout`` (seconds per request, 30),
     ``max_attempts`` (tries per call, 6), ``retry_wait_initial``/``retry_wait_max`` (back-off
     seconds, 1/60), ``verify`` (TLS: true, false or a CA bundle path), ``max_in_flight`` (async
     requests in flight per token and process, 4), ``rate_limit_low_water`` (slow down below this
@@ -147,16 +186,17 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Connection form: Host is the base URL, Password the token; nothing else is used."""
-        return {
-            "hidden_fields": ["schema", "login", "port"],
-            "relabeling": {"host": "Canvas base URL", "password": "API access token"},
-            "placeholders": {
-                "host": "https://<school>.instructure.com",
-                "password": "Canvas access token (Account > Settings > New Access Token)",
-                "extra": '{"timeout": 30, "max_attempts": 6, "verify": true}',
-            },
-        }
+        """Connection form (Airflow < 3.2): Host is the base URL, Password the token; Schema, Login, Port hidden.
+
+        Airflow >= 3.2 reads the same form from the provider info instead
+        (:mod:`airflow_provider_canvas_progress.connection_form` holds both).
+        """
+        return connection_form.ui_field_behaviour()
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Connection form fields of the auth modes (Airflow < 3.2; needs Flask AppBuilder and WTForms)."""
+        return connection_form.connection_form_widgets()
 
     def _settings_from(self, conn: Any) -> CanvasSettings:
         settings = settings_from_connection(
@@ -167,7 +207,8 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
             schema=conn.schema,
             port=conn.port,
         )
-        mask_secret(settings.token)
+        for secret in settings.secrets:
+            mask_secret(secret)
         if self._timeout_override is not None or self._max_attempts_override is not None:
             settings = replace(
                 settings,
@@ -179,6 +220,13 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
                 "Canvas connection %r has extras this provider does not read: %s (typos?).",
                 self.canvas_conn_id,
                 ", ".join(settings.unknown_extras),
+            )
+        if settings.unused_extras:
+            self.log.warning(
+                "Canvas connection %r has auth_type=%s; its extras %s belong to another auth mode and are ignored.",
+                self.canvas_conn_id,
+                settings.auth_type,
+                ", ".join(settings.unused_extras),
             )
         return settings
 
@@ -250,20 +298,38 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         if max_attempts is not None:
             policy = replace(policy, max_attempts=max_attempts)
         gate = _gate_for(settings)
+        self._check_auth_reaches(call, settings)
+        renewal = _Renewal()
         retrying = tenacity.Retrying(
             **policy.tenacity_kwargs(self._log_retry(call, policy), idempotent=call.idempotent)
         )
         for attempt in retrying:
             with attempt:
-                pause = gate.pacer.delay()
-                if pause > 0:
-                    self.log.info("Canvas rate limit is low; pausing %.1f s before %s.", pause, call.label)
-                    time.sleep(pause)
-                response = self._send(call, settings)
-                return self._interpret(call, response, gate)
+                return self._attempt(call, settings, gate, renewal)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    def _send(self, call: CanvasRequest, settings: CanvasSettings) -> CanvasResponse:
+    def _attempt(self, call: CanvasRequest, settings: CanvasSettings, gate: _TokenGate, renewal: _Renewal) -> Any:
+        token = self._access_token(settings)
+        try:
+            return self._interpret(call, self._paced_send(call, settings, gate, token), gate)
+        except CanvasAuthError as error:
+            if not renewal.allowed(settings, error):
+                raise
+            self._forget(settings, token, error, call)
+        # A 401 is decided before the action runs, so even a job-starting call is safe to resend.
+        token = self._access_token(settings)
+        return self._interpret(call, self._paced_send(call, settings, gate, token), gate)
+
+    def _paced_send(
+        self, call: CanvasRequest, settings: CanvasSettings, gate: _TokenGate, token: str
+    ) -> CanvasResponse:
+        pause = gate.pacer.delay()
+        if pause > 0:
+            self.log.info("Canvas rate limit is low; pausing %.1f s before %s.", pause, call.label)
+            time.sleep(pause)
+        return self._send(call, settings, token)
+
+    def _send(self, call: CanvasRequest, settings: CanvasSettings, token: str) -> CanvasResponse:
         # The error is raised outside the except block on purpose: requests' exceptions hold the
         # prepared request, headers (and so the token) included, and would stay reachable through
         # the new error's __context__.
@@ -275,7 +341,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
                 params=call.params or None,
                 data=call.data,
                 json=call.json,
-                headers={**call.headers, **auth_headers(settings.token)},
+                headers={**call.headers, **auth_headers(token)},
                 timeout=settings.timeout,
                 verify=settings.verify,
                 allow_redirects=False,
@@ -359,22 +425,51 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
     ) -> Any:
         policy = RetryPolicy.from_settings(settings)
         gate = _gate_for(settings)
+        self._check_auth_reaches(call, settings)
+        renewal = _Renewal()
         retrying = tenacity.AsyncRetrying(
             **policy.tenacity_kwargs(self._log_retry(call, policy), idempotent=call.idempotent)
         )
         async for attempt in retrying:
             with attempt:
-                async with gate.semaphore():
-                    pause = gate.pacer.delay()
-                    if pause > 0:
-                        self.log.info("Canvas rate limit is low; pausing %.1f s before %s.", pause, call.label)
-                        await asyncio.sleep(pause)
-                    response = await self._asend(call, settings, session)
-                return self._interpret(call, response, gate)
+                return await self._aattempt(call, settings, session, gate, renewal)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
+    async def _aattempt(
+        self,
+        call: CanvasRequest,
+        settings: CanvasSettings,
+        session: aiohttp.ClientSession,
+        gate: _TokenGate,
+        renewal: _Renewal,
+    ) -> Any:
+        token = await self._aaccess_token(settings, session)
+        try:
+            return self._interpret(call, await self._apaced_send(call, settings, session, gate, token), gate)
+        except CanvasAuthError as error:
+            if not renewal.allowed(settings, error):
+                raise
+            self._forget(settings, token, error, call)
+        token = await self._aaccess_token(settings, session)
+        return self._interpret(call, await self._apaced_send(call, settings, session, gate, token), gate)
+
+    async def _apaced_send(
+        self,
+        call: CanvasRequest,
+        settings: CanvasSettings,
+        session: aiohttp.ClientSession,
+        gate: _TokenGate,
+        token: str,
+    ) -> CanvasResponse:
+        async with gate.semaphore():
+            pause = gate.pacer.delay()
+            if pause > 0:
+                self.log.info("Canvas rate limit is low; pausing %.1f s before %s.", pause, call.label)
+                await asyncio.sleep(pause)
+            return await self._asend(call, settings, session, token)
+
     async def _asend(
-        self, call: CanvasRequest, settings: CanvasSettings, session: aiohttp.ClientSession
+        self, call: CanvasRequest, settings: CanvasSettings, session: aiohttp.ClientSession, token: str
     ) -> CanvasResponse:
         failure, connected = "no answer", True
         try:
@@ -384,7 +479,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
                 params=call.params or None,
                 data=call.data,
                 json=call.json,
-                headers={**call.headers, **auth_headers(settings.token)},
+                headers={**call.headers, **auth_headers(token)},
                 allow_redirects=False,
             ) as answer:
                 body = await answer.read()
@@ -397,6 +492,55 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
             failure, connected = type(error).__name__, True
         # Raised outside the except block, like the sync path, so no client exception is chained.
         raise self._transport_error(call, failure, connected=connected)
+
+    # -- access tokens -------------------------------------------------------------------------
+
+    def _access_token(self, settings: CanvasSettings) -> str:
+        """The token to send: the connection's own, or the developer key's current one (renewed when due)."""
+        if settings.credentials is None:
+            return settings.token
+        source = token_source_for(settings)
+        return source.get(lambda src: self._granted(request_grant(self.get_conn(), settings, src), src)).access_token
+
+    async def _aaccess_token(self, settings: CanvasSettings, session: aiohttp.ClientSession) -> str:
+        """Async twin of :meth:`_access_token`, on the caller's session."""
+        if settings.credentials is None:
+            return settings.token
+        source = token_source_for(settings)
+
+        async def fetch(src: TokenSource) -> AccessGrant:
+            return self._granted(await arequest_grant(session, settings, src), src)
+
+        return (await source.aget(fetch)).access_token
+
+    def _granted(self, grant: AccessGrant, source: TokenSource) -> AccessGrant:
+        mask_secret(grant.access_token)
+        self.log.info(
+            "Obtained a Canvas access token from %s %s (#%d in this process).",
+            source.credentials.token_url,
+            grant.describe(),
+            source.issued + 1,
+        )
+        return grant
+
+    def _forget(self, settings: CanvasSettings, token: str, error: CanvasError, call: CanvasRequest) -> None:
+        token_source_for(settings).invalidate(token)
+        self.log.info(
+            "Canvas refused the access token for %s (%s); getting a new one and trying once more.",
+            call.label,
+            error.canvas_message,
+        )
+
+    @staticmethod
+    def _check_auth_reaches(call: CanvasRequest, settings: CanvasSettings) -> None:
+        """Refuse, before any token is asked for, a call an LTI Advantage token cannot make."""
+        if settings.auth_type == AUTH_LTI_ADVANTAGE and not call.path.startswith("/api/lti/"):
+            connection = f"Canvas connection {settings.conn_id!r}" if settings.conn_id else "The Canvas connection"
+            raise CanvasConfigurationError(
+                f"{connection} uses auth_type=lti_advantage, and Canvas accepts LTI Advantage tokens on "
+                f"/api/lti/... only, not on {call.label}. Read Progress with lti_course_id (or an LTI progress "
+                "URL), or use a token or oauth2_refresh connection for this call."
+            )
 
     # -- shared by both paths ------------------------------------------------------------------
 
@@ -484,19 +628,40 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         return started.progress if started.progress is not None else self.get_progress(started.ref)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the connection by asking Canvas who the token belongs to (``GET /api/v1/users/self``)."""
+        """Check the connection in its auth mode and say who (or which tool) it acts as.
+
+        ``token`` and ``oauth2_refresh`` ask Canvas who the token belongs to (``GET /api/v1/users/self``,
+        after obtaining a token for the latter); ``lti_advantage`` obtains an LTI token and checks it
+        carries the progress scope (LTI tokens cannot call ``/api/v1``).
+        """
         try:
+            settings = self.settings
+            if settings.auth_type == AUTH_LTI_ADVANTAGE:
+                return self._test_lti(settings)
             # One attempt: the UI's Test button should answer in seconds, not after a back-off.
-            user = self._execute(build_request(self.settings, "GET", "/api/v1/users/self"), max_attempts=1)
+            user = self._execute(build_request(settings, "GET", "/api/v1/users/self"), max_attempts=1)
         except CanvasError as error:
             return False, str(error)
         if not isinstance(user, Mapping):
             return (
                 False,
-                f"Canvas at {self.settings.base_url} answered users/self with {type(user).__name__}.",
+                f"Canvas at {settings.base_url} answered users/self with {type(user).__name__}.",
             )
         name = user.get("name") or user.get("short_name") or "an unnamed user"
-        return True, f"Connected to {self.settings.base_url} as {name} (user id {user.get('id')})."
+        via = ""
+        if settings.auth_type != AUTH_TOKEN and settings.credentials is not None:
+            via = f" through developer key {settings.credentials.client_id} (tokens renewed automatically)"
+        return True, f"Connected to {settings.base_url} as {name} (user id {user.get('id')}){via}."
+
+    def _test_lti(self, settings: CanvasSettings) -> tuple[bool, str]:
+        source = token_source_for(settings)
+        grant = source.get(lambda src: self._granted(request_grant(self.get_conn(), settings, src), src))
+        if grant.scope is not None and LTI_PROGRESS_SCOPE not in grant.scope.split():
+            return False, (
+                f"Canvas granted LTI tool {source.credentials.client_id} the scopes {grant.scope!r}, without "
+                f"{LTI_PROGRESS_SCOPE}: enable it on the LTI developer key."
+            )
+        return True, f"Connected to {settings.base_url} {grant.describe()}; it may read LTI progress."
 
     @staticmethod
     def _ref(progress_id: object, lti_course_id: object | None, settings: CanvasSettings) -> ProgressRef:

@@ -1,0 +1,223 @@
+"""Obtaining and caching the access tokens of developer-key connections, sync and async.
+
+``oauth2_refresh`` and ``lti_advantage`` connections hold no access token: one is asked of Canvas's
+token endpoint, kept until shortly before it expires, and asked again. What to send and how to read
+the answer is :mod:`airflow_provider_canvas_progress.core.auth`; this module moves the bytes.
+
+One :class:`TokenSource` per (Canvas, credentials) per process, shared by every hook -- sync in
+workers, async in the triggerer -- so a triggerer running three hundred waits on one developer key
+asks Canvas for one token an hour, not three hundred. And a lock, because for ``oauth2_refresh`` each
+refresh *invalidates* the token before it: triggers refreshing side by side would keep knocking
+each other's tokens out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import requests
+
+from airflow_provider_canvas_progress.core.auth import (
+    AccessGrant,
+    CanvasTokenUnavailableError,
+    Credentials,
+    LtiAdvantageCredentials,
+    SigningKey,
+    TokenRequest,
+    load_signing_key,
+    parse_token_answer,
+    token_request,
+)
+from airflow_provider_canvas_progress.core.settings import CanvasSettings
+
+__all__ = ["TokenSource", "arequest_grant", "request_grant", "token_source_for"]
+
+
+class TokenSource:
+    """The current access token of one set of credentials in this process.
+
+    :param credentials: the connection's developer-key credentials.
+    """
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        #: How many tokens this process obtained with these credentials (for logs and tests).
+        self.issued = 0
+        self._grant: AccessGrant | None = None
+        self._signing_key: SigningKey | None = None
+        # Held only to read or swap the grant, never across I/O: the event loop may take it.
+        self._state = threading.Lock()
+        # Held by a worker thread for the length of its token request, so threads queue behind it.
+        self._fetching = threading.Lock()
+        # asyncio locks belong to one event loop; tests and Airflow 2 may run several.
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def __repr__(self) -> str:
+        return f"TokenSource({self.credentials.kind}, client_id={self.credentials.client_id!r}, issued={self.issued})"
+
+    @property
+    def signing_key(self) -> SigningKey | None:
+        """The LTI tool's key, loaded once (RSA parsing is not free); None for OAuth2 refresh."""
+        credentials = self.credentials
+        if not isinstance(credentials, LtiAdvantageCredentials):
+            return None
+        if self._signing_key is None:
+            self._signing_key = load_signing_key(credentials.private_key, key_id=credentials.key_id)
+        return self._signing_key
+
+    def fresh(self, now: float | None = None) -> AccessGrant | None:
+        """The current grant, unless there is none or it is due for renewal."""
+        with self._state:
+            grant = self._grant
+        moment = time.monotonic() if now is None else now
+        return grant if grant is not None and not grant.needs_renewal(moment) else None
+
+    def invalidate(self, access_token: str) -> bool:
+        """Forget the grant if it still is ``access_token`` (Canvas refused it); True if forgotten.
+
+        Comparing first matters: when many triggers are refused with the same old token, only the
+        first forgets it; the others find the new one already in place and use it.
+        """
+        with self._state:
+            if self._grant is not None and self._grant.access_token == access_token:
+                self._grant = None
+                return True
+            return False
+
+    def _store(self, grant: AccessGrant) -> AccessGrant:
+        with self._state:
+            self._grant = grant
+            self.issued += 1
+        return grant
+
+    def get(self, fetch: Callable[[TokenSource], AccessGrant]) -> AccessGrant:
+        """The current grant, fetching a new one (once, whoever asks at the same time) when due."""
+        grant = self.fresh()
+        if grant is not None:
+            return grant
+        with self._fetching:
+            grant = self.fresh()
+            if grant is not None:  # another thread renewed it while we waited
+                return grant
+            return self._store(fetch(self))
+
+    async def aget(self, fetch: Callable[[TokenSource], Awaitable[AccessGrant]]) -> AccessGrant:
+        """Async twin of :meth:`get`: one renewal per event loop at a time."""
+        grant = self.fresh()
+        if grant is not None:
+            return grant
+        loop = asyncio.get_running_loop()
+        with self._state:
+            lock = self._async_locks.get(loop)
+            if lock is None:
+                lock = self._async_locks[loop] = asyncio.Lock()
+        async with lock:
+            grant = self.fresh()
+            if grant is not None:  # another trigger renewed it while we waited
+                return grant
+            return self._store(await fetch(self))
+
+
+_sources: dict[tuple[str, str], TokenSource] = {}
+_sources_lock = threading.Lock()
+
+
+def token_source_for(settings: CanvasSettings) -> TokenSource:
+    """The process-wide :class:`TokenSource` of a developer-key connection.
+
+    Keyed by the credentials' fingerprint (a digest: no module-level structure holds a secret as a
+    key), so a rotated secret gets a source of its own instead of a stale token.
+
+    :raises ValueError: the connection uses a plain access token.
+    """
+    credentials = settings.credentials
+    if credentials is None:
+        raise ValueError("token_source_for() needs a connection with developer-key credentials")
+    key = (settings.base_url, credentials.fingerprint)
+    with _sources_lock:
+        source = _sources.get(key)
+        if source is None:
+            source = _sources[key] = TokenSource(credentials)
+        return source
+
+
+def _prepare(settings: CanvasSettings, source: TokenSource) -> TokenRequest:
+    return token_request(source.credentials, now=time.time(), jti=uuid.uuid4().hex, signing_key=source.signing_key)
+
+
+def _label(settings: CanvasSettings) -> str:
+    return f"Canvas connection {settings.conn_id!r}" if settings.conn_id else "The Canvas connection"
+
+
+def _unavailable(settings: CanvasSettings, request: TokenRequest, reason: str) -> CanvasTokenUnavailableError:
+    return CanvasTokenUnavailableError(
+        f"{request.label} to {request.url} got no answer ({reason}): no access token, so the Canvas call "
+        "was not sent. Retried; if it persists, check the token_url, the network and Canvas's status page.",
+        method="POST",
+        path=request.path,
+    )
+
+
+def request_grant(session: requests.Session, settings: CanvasSettings, source: TokenSource) -> AccessGrant:
+    """Ask the token endpoint for a new access token, with ``requests`` (workers).
+
+    :raises CanvasCredentialsError: Canvas refused the credentials.
+    :raises CanvasTokenUnavailableError: no answer or a transient failure; safe to retry.
+    """
+    request = _prepare(settings, source)
+    # Raised outside the except block: requests' exceptions hold the prepared request, whose body
+    # holds the client secret or the signed assertion.
+    failure: str | None = None
+    try:
+        answer = session.post(
+            request.url,
+            data=request.form,
+            headers=dict(request.headers),
+            timeout=settings.timeout,
+            verify=settings.verify,
+            # A 307 would re-post the secrets to wherever it points.
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        failure = f"timed out after {settings.timeout:g} s"
+    except requests.RequestException as error:
+        failure = type(error).__name__
+    if failure is not None:
+        raise _unavailable(settings, request, failure)
+    return parse_token_answer(
+        source.credentials,
+        answer.status_code,
+        answer.content,
+        now=time.monotonic(),
+        label=_label(settings),
+        location=answer.headers.get("Location"),
+    )
+
+
+async def arequest_grant(session: aiohttp.ClientSession, settings: CanvasSettings, source: TokenSource) -> AccessGrant:
+    """Async twin of :func:`request_grant`, with the hook's ``aiohttp`` session (triggerer)."""
+    request = _prepare(settings, source)
+    failure = "no answer"
+    try:
+        async with session.post(
+            request.url, data=request.form, headers=dict(request.headers), allow_redirects=False
+        ) as answer:
+            body = await answer.read()
+            status, location = answer.status, answer.headers.get("Location")
+    except asyncio.TimeoutError:
+        failure = f"timed out after {settings.timeout:g} s"
+    except aiohttp.ClientError as error:
+        failure = type(error).__name__
+    else:
+        return parse_token_answer(
+            source.credentials, status, body, now=time.monotonic(), label=_label(settings), location=location
+        )
+    raise _unavailable(settings, request, failure)
