@@ -6,7 +6,8 @@
 ...     sim.inject(Fault.status(503), times=2, path=r"^/api/v1/progress/")
 
 It reproduces what the provider must survive (see ``shared/canvas-api.md``): Progress JSON and its
-six states, cancel semantics, auth and permission errors, LTI Advantage rules, string and global
+six states, cancel semantics, auth and permission errors, the OAuth2 token endpoint (refresh and
+LTI Advantage client-credentials grants, expiring tokens), LTI Advantage rules, string and global
 ids, Canvas's leaky-bucket throttle, and network faults. It imports nothing from the provider's
 hook or core, so a bug in the client cannot hide behind shared code.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from .catalog import Course
 from .clock import Clock, ManualClock, MonotonicClock
+from .developer_keys import LtiTool, OAuthClient
 from .faults import Fault, FaultKind
 from .identity import LTI_PROGRESS_SCOPE
 from .jobs import PENDING_STATES, TERMINAL_STATES, JobScript, Step
@@ -33,8 +35,10 @@ __all__ = [
     "Fault",
     "FaultKind",
     "JobScript",
+    "LtiTool",
     "ManualClock",
     "MonotonicClock",
+    "OAuthClient",
     "RecordedRequest",
     "SimulatorStats",
     "Step",

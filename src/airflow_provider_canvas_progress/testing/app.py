@@ -1,13 +1,14 @@
 """The aiohttp application: Progress, LTI Progress and users/self routes, plus the wiring.
 
-Job-starting calls live in :mod:`.starters`, the ``/__sim__`` control API in :mod:`.control`.
+Job-starting calls live in :mod:`.starters`, the token endpoint in :mod:`.oauth`, the ``/__sim__``
+control API in :mod:`.control`.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from . import control, errors, starters
+from . import control, errors, oauth, starters
 from .pipeline import STATE_KEY, Caller, add_api_route, base_url, canvas_middleware, params_of, reply
 from .render import local_id_of, user_json
 from .state import SimulatorState
@@ -119,5 +120,6 @@ def build_app(state: SimulatorState) -> web.Application:
     add_api_route(app, "GET", "/api/lti/courses/{course_id}/progress/{id}", show_lti_progress, auth="lti")
     add_api_route(app, "GET", "/api/v1/users/{id}", show_user)
     starters.register(app)
+    oauth.register(app)
     control.register(app)
     return app

@@ -14,6 +14,8 @@ POST      /__sim__/jobs                    queue a script for the next started j
 GET       /__sim__/requests                recorded requests; DELETE clears them
 POST      /__sim__/faults                  inject (JSON: kind, status, ..., times, path, method); DELETE clears
 POST      /__sim__/tokens                  add a token (JSON: token, user_id, state, kind, scopes, contexts)
+POST      /__sim__/developer_keys          add a developer key (JSON: kind oauth|lti, client_id, user_id,
+                                           token_lifetime, scopes, courses); answers its connection extras
 POST      /__sim__/clock/advance           move a ManualClock (JSON: seconds)
 GET       /__sim__/stats                   counters
 ========  ===============================  =====================================================
@@ -27,7 +29,9 @@ from typing import Any
 from aiohttp import web
 
 from .clock import ManualClock
+from .developer_keys import DEFAULT_TOKEN_LIFETIME
 from .faults import Fault
+from .identity import LTI_PROGRESS_SCOPE
 from .jobs import JobScript
 from .pipeline import STATE_KEY, base_url
 from .render import local_id_of
@@ -187,6 +191,35 @@ async def add_token(request: web.Request) -> web.StreamResponse:
     return _answer({"token": token.token}, 201)
 
 
+async def add_developer_key(request: web.Request) -> web.StreamResponse:
+    """Add an OAuth2 client (refresh grant) or an LTI tool (generated key pair); answer the connection extras."""
+    state = request.app[STATE_KEY]
+    data = await _json_body(request)
+    kind = data.get("kind", "oauth")
+    raw_lifetime = data.get("token_lifetime", DEFAULT_TOKEN_LIFETIME)
+    try:
+        lifetime = None if raw_lifetime is None else float(raw_lifetime)
+        client_id = None if data.get("client_id") is None else str(data["client_id"])
+        if kind == "oauth":
+            user_id = int(data.get("user_id", 1))
+            state.identity.ensure_user(user_id)
+            client = state.developer_keys.add_oauth_client(client_id, user_id=user_id, token_lifetime=lifetime)
+            return _answer({"client_id": client.client_id, "extra": client.connection_extra()}, 201)
+        if kind == "lti":
+            tool = state.developer_keys.add_lti_tool(
+                client_id,
+                scopes=data.get("scopes") or (LTI_PROGRESS_SCOPE,),
+                courses=data.get("courses"),
+                token_lifetime=lifetime,
+            )
+            return _answer(
+                {"client_id": tool.client_id, "public_jwk": tool.public_jwk, "extra": tool.connection_extra()}, 201
+            )
+    except (TypeError, ValueError) as exc:
+        return _problem(str(exc))
+    return _problem(f"kind must be 'oauth' or 'lti', got {kind!r}")
+
+
 async def advance_clock(request: web.Request) -> web.StreamResponse:
     """Move a ManualClock forward."""
     state = request.app[STATE_KEY]
@@ -218,5 +251,6 @@ def register(app: web.Application) -> None:
     router.add_post("/__sim__/faults", inject_fault)
     router.add_delete("/__sim__/faults", clear_faults)
     router.add_post("/__sim__/tokens", add_token)
+    router.add_post("/__sim__/developer_keys", add_developer_key)
     router.add_post("/__sim__/clock/advance", advance_clock)
     router.add_get("/__sim__/stats", stats)

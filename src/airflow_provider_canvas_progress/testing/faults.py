@@ -1,8 +1,9 @@
 """Injected faults: what a flaky network, a proxy or a maintenance window does to an API call.
 
 Faults are queued with :meth:`FaultQueue.inject` and consumed in order: a request takes the first
-queued rule whose path regex and method match it. They apply to ``/api`` paths only, in front of
-the throttle and authentication (a proxy answers before Canvas sees the request).
+queued rule whose path regex and method match it. They apply to ``/api`` paths and to the token
+endpoint ``/login/oauth2/token`` only, in front of the throttle and authentication (a proxy answers
+before Canvas sees the request).
 """
 
 from __future__ import annotations

@@ -65,6 +65,9 @@ class AccessToken:
         means every context. For LTI tokens, ``("Course", id)`` pairs name the courses the tool is
         installed in.
     :param expired_at: ISO 8601 text for the expired-token error.
+    :param expires_at: the simulator-clock reading from which the token is expired (tokens issued
+        by the token endpoint); ``None`` never expires by time.
+    :param client_id: the developer key that issued it, if any.
     """
 
     token: str
@@ -74,6 +77,12 @@ class AccessToken:
     scopes: frozenset[str] | None = None
     contexts: frozenset[tuple[str, int]] | None = None
     expired_at: str | None = None
+    expires_at: float | None = None
+    client_id: str | None = None
+
+    def is_expired(self, now: float) -> bool:
+        """Whether Canvas would answer "expired" for this token at clock reading ``now``."""
+        return self.state == "expired" or (self.expires_at is not None and now >= self.expires_at)
 
     def can_access(self, context_type: str, context_id: int, *, account_id: int | None = None) -> bool:
         """Whether this token may read (and start jobs on) the context.
@@ -125,6 +134,8 @@ class Identity:
         scopes: Iterable[str] | None = None,
         contexts: Iterable[tuple[str, int]] | None = None,
         expired_at: str | None = None,
+        expires_at: float | None = None,
+        client_id: str | None = None,
     ) -> AccessToken:
         """Register a token (a random Canvas-looking one if ``token`` is ``None``) and return it.
 
@@ -143,10 +154,17 @@ class Identity:
             scopes=frozenset(scopes) if scopes is not None else None,
             contexts=frozenset((str(t), int(i)) for t, i in contexts) if contexts is not None else None,
             expired_at=expired_at,
+            expires_at=expires_at,
+            client_id=client_id,
         )
         with self._lock:
             self._tokens[secret] = record
         return record
+
+    def remove_token(self, secret: str) -> None:
+        """Forget a token: Canvas then answers ``Invalid access token.`` for it."""
+        with self._lock:
+            self._tokens.pop(secret, None)
 
     def token(self, secret: str) -> AccessToken | None:
         """Return the token record for a secret, or ``None`` if unknown."""

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 STATE_KEY = web.AppKey("canvas_simulator_state", SimulatorState)
 _CUT_CONNECTION = (FaultKind.DROP, FaultKind.RESET, FaultKind.TRUNCATED_JSON)
+#: Paths faults apply to: the API, and the token endpoint (behind the same proxies).
+_FAULTABLE = ("/api", "/login/oauth2/token")
 
 AuthKind = Literal["user", "lti"]
 
@@ -99,8 +101,8 @@ def _authenticate_user(state: SimulatorState, secret: str | None, scope: str) ->
     if token is None or token.kind != "user":
         # An LTI Advantage JWT is not an AccessToken, so /api/v1 does not know it.
         return errors.invalid_token()
-    if token.state == "expired":
-        return errors.expired_token(token.expired_at)
+    if token.is_expired(state.now()):
+        return errors.expired_token(_expired_at(state, token))
     if token.state == "revoked":
         return errors.revoked_token()
     if token.scopes is not None and scope not in token.scopes:
@@ -118,7 +120,8 @@ def _authenticate_lti(state: SimulatorState, secret: str | None) -> Caller | web
     token = state.identity.token(secret)
     if token is None or token.kind != "lti":
         return errors.lti_error(401, "Invalid access token format")
-    if token.state == "expired":
+    if token.is_expired(state.now()):
+        # lib/lti/ims/advantage_access_token.rb: Canvas::Security::TokenExpired -> "Access token expired".
         return errors.lti_error(401, "Access token expired")
     if token.state == "revoked":
         return errors.lti_error(401, "Unknown or inactive Developer Key")
@@ -128,6 +131,12 @@ def _authenticate_lti(state: SimulatorState, secret: str | None) -> Caller | web
     if user is None:
         return errors.lti_error(401, "Invalid access token")
     return Caller(token, user)
+
+
+def _expired_at(state: SimulatorState, token: AccessToken) -> str | None:
+    if token.expired_at is None and token.expires_at is not None:
+        return state.wall.iso(token.expires_at)
+    return token.expired_at
 
 
 def add_api_route(
@@ -193,7 +202,7 @@ async def canvas_middleware(
     status: int | None = None
     try:
         extra_delay = 0.0
-        if path.startswith("/api"):
+        if path.startswith(_FAULTABLE):
             fault = state.faults.take(request.method, path)
             if fault is not None:
                 fault_name = fault.kind.value

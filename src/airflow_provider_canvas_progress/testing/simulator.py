@@ -22,8 +22,9 @@ from aiohttp import web
 from .app import build_app
 from .catalog import Course
 from .clock import Clock, MonotonicClock, WallTime
+from .developer_keys import DEFAULT_TOKEN_LIFETIME, LtiTool, OAuthClient
 from .faults import Fault
-from .identity import TokenKind, TokenState, User
+from .identity import LTI_PROGRESS_SCOPE, TokenKind, TokenState, User
 from .jobs import JobScript
 from .recorder import RecordedRequest, SimulatorStats
 from .render import local_id_of
@@ -42,6 +43,8 @@ class CanvasSimulator:
     Use it as a context manager (``with CanvasSimulator() as sim:``) or call :meth:`start` and
     :meth:`stop`. At construction it has user 1 ("Sim Admin") with a valid personal access token
     (:attr:`token`) that may read every context, account 1, and courses 1..100 in account 1.
+    Developer keys for the token endpoint (``POST /login/oauth2/token``) are added with
+    :meth:`add_oauth_client` (refresh grant) and :meth:`add_lti_tool` (LTI client credentials).
 
     :param host: address to bind; loopback, because the control API has no auth.
     :param port: port to bind; 0 picks a free one.
@@ -244,6 +247,89 @@ class CanvasSimulator:
             token, user_id=user_id, state=state, kind=kind, scopes=scopes, contexts=contexts, expired_at=expired_at
         ).token
 
+    def add_oauth_client(
+        self,
+        client_id: str | None = None,
+        *,
+        client_secret: str | None = None,
+        user_id: int = 1,
+        token_lifetime: float | None = DEFAULT_TOKEN_LIFETIME,
+        contexts: Iterable[tuple[str, int]] | None = None,
+    ) -> OAuthClient:
+        """Register a developer key and a refresh token of ``user_id``, for ``auth_type=oauth2_refresh``.
+
+        :param client_id: the key's id; a Canvas-like global id if ``None``.
+        :param client_secret: the key's secret; random if ``None``.
+        :param user_id: whom its access tokens act as (registered as "User <id>" if unknown).
+        :param token_lifetime: seconds on the simulator clock each access token lives (Canvas: an
+            hour); short ones make tokens expire during a test's wait. ``None``: never, and the
+            answer carries no ``expires_in``.
+        :param contexts: what its tokens may read; default as for :meth:`add_token`.
+        :returns: the client, with ``connection_extra()`` for an Airflow connection.
+        """
+        self._state.identity.ensure_user(user_id)
+        return self._state.developer_keys.add_oauth_client(
+            client_id, client_secret=client_secret, user_id=user_id, token_lifetime=token_lifetime, contexts=contexts
+        )
+
+    def issue_refresh_token(self, client_id: str, *, user_id: int = 1) -> str:
+        """Another refresh token of an OAuth client (another user's, or a second one of the same user).
+
+        :raises KeyError: unknown client.
+        """
+        self._state.identity.ensure_user(user_id)
+        return self._state.developer_keys.issue_refresh_token(client_id, user_id)
+
+    def revoke_refresh_token(self, refresh_token: str) -> None:
+        """Delete a user's authorization: the refresh token and its current access token stop working."""
+        grant = self._state.developer_keys.revoke_refresh_token(refresh_token)
+        if grant is not None and grant.access_token is not None:
+            self._state.identity.remove_token(grant.access_token)
+
+    def add_lti_tool(
+        self,
+        client_id: str | None = None,
+        *,
+        public_jwk: dict[str, Any] | None = None,
+        key_id: str | None = None,
+        scopes: Iterable[str] = (LTI_PROGRESS_SCOPE,),
+        courses: Iterable[int] | None = None,
+        token_lifetime: float | None = DEFAULT_TOKEN_LIFETIME,
+    ) -> LtiTool:
+        """Register an LTI Advantage developer key, for ``auth_type=lti_advantage``.
+
+        :param public_jwk: the tool's public RSA JWK; if ``None`` a key pair is generated and the
+            private key is on the returned tool (``tool.private_key``, ``tool.connection_extra()``).
+        :param key_id: the key's ``kid``.
+        :param scopes: what the key may grant (default: the LTI progress scope only).
+        :param courses: the courses the tool is installed in; ``None``: all.
+        :param token_lifetime: seconds on the simulator clock each access token lives (Canvas: an hour).
+        """
+        return self._state.developer_keys.add_lti_tool(
+            client_id,
+            public_jwk=public_jwk,
+            key_id=key_id,
+            scopes=scopes,
+            courses=courses,
+            token_lifetime=token_lifetime,
+        )
+
+    def set_token_lifetime(self, client_id: str, seconds: float | None) -> None:
+        """Change how long the access tokens a developer key issues from now on live.
+
+        :raises KeyError: unknown developer key.
+        """
+        self._state.developer_keys.set_lifetime(client_id, seconds)
+
+    def issued_tokens(self, client_id: str) -> list[str]:
+        """The access tokens the token endpoint issued to a developer key, oldest first."""
+        return self._state.developer_keys.issued(client_id)
+
+    @property
+    def token_url(self) -> str:
+        """``http://127.0.0.1:<port>/login/oauth2/token``: the token endpoint (and LTI assertion audience)."""
+        return f"{self.base_url}/login/oauth2/token"
+
     def add_account(self, account_id: int) -> None:
         """Register an account."""
         self._state.catalog.add_account(account_id)
@@ -379,13 +465,20 @@ class CanvasSimulator:
 
     # -- Airflow connection ---------------------------------------------------------------------
 
-    def airflow_conn_json(self, conn_id: str = "canvas_default") -> str:
+    def airflow_conn_json(
+        self, conn_id: str = "canvas_default", *, credentials: OAuthClient | LtiTool | None = None
+    ) -> str:
         """The JSON form of an Airflow connection to this simulator (``AIRFLOW_CONN_<ID>`` value).
 
         The hook reads ``host`` as the full base URL and ``password`` as the token. ``conn_id`` only
         names the connection (see :meth:`airflow_conn_env`); it is not part of the JSON.
+
+        :param credentials: a developer key from :meth:`add_oauth_client` or :meth:`add_lti_tool`:
+            the connection then uses its ``auth_type`` instead of the admin token.
         """
         del conn_id
+        if credentials is not None:
+            return json.dumps({"conn_type": "canvas", "host": self.base_url, "extra": credentials.connection_extra()})
         return json.dumps({"conn_type": "canvas", "host": self.base_url, "password": self.token})
 
     def airflow_conn_uri(self) -> str:
@@ -395,9 +488,11 @@ class CanvasSimulator:
         """
         return f"canvas://:{quote(self.token, safe='')}@{quote(self.base_url, safe='')}"
 
-    def airflow_conn_env(self, conn_id: str = "canvas_default") -> tuple[str, str]:
+    def airflow_conn_env(
+        self, conn_id: str = "canvas_default", *, credentials: OAuthClient | LtiTool | None = None
+    ) -> tuple[str, str]:
         """``("AIRFLOW_CONN_CANVAS_DEFAULT", <json>)``: ready for ``monkeypatch.setenv``."""
-        return f"AIRFLOW_CONN_{conn_id.upper()}", self.airflow_conn_json(conn_id)
+        return f"AIRFLOW_CONN_{conn_id.upper()}", self.airflow_conn_json(conn_id, credentials=credentials)
 
     def __repr__(self) -> str:
         where = self.base_url if self._port is not None else "not started"

@@ -9,6 +9,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .clock import Clock, WallTime
+from .developer_keys import DeveloperKeys
 from .faults import FaultQueue
 from .identity import Identity
 from .jobs import JobScript, Outcome
@@ -38,7 +39,7 @@ class SimulatorSettings:
 
 
 class SimulatorState:
-    """The store, the identities, the catalog, the throttle, the faults and the request log."""
+    """The store, the identities, the developer keys, the catalog, the throttle, the faults and the request log."""
 
     def __init__(
         self,
@@ -56,6 +57,7 @@ class SimulatorState:
         self.settings = settings
         self.store = ProgressStore(default_script)
         self.identity = Identity()
+        self.developer_keys = DeveloperKeys()
         self.catalog = Catalog()
         self.throttle = RequestThrottle(bucket, clock, enabled=throttle_enabled)
         self.faults = FaultQueue()
