@@ -42,8 +42,10 @@ test-af3: $(VENV3)/.installed
 test-af2: $(VENV2)/.installed
 	$(VENV2)/bin/python -m pytest $(PYTEST_ARGS)
 
-e2e: $(VENV3)/.installed
+# The real-triggerer end-to-end test alone (it is also part of make test).
+e2e: $(VENV3)/.installed $(VENV2)/.installed
 	$(VENV3)/bin/python -m pytest -m e2e $(PYTEST_ARGS)
+	$(VENV2)/bin/python -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: $(VENV3)/.installed
 	$(VENV3)/bin/ruff check src tests example_dags benchmarks

@@ -24,3 +24,11 @@ def native(value: Any) -> Any:
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
     return value
+
+
+def native_values(value: Any) -> Any:
+    """:func:`native` on a value and, for a dict, on each of its values (``{"ids[]": "{{ ... }}"}``)."""
+    value = native(value)
+    if isinstance(value, dict):
+        return {key: native(item) for key, item in value.items()}
+    return value

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_canvas_progress.compat import AirflowFailException
 from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript
 from tests.airflow.runner import DagResult, run_dag
 from tests.conftest import DAGS, ROOT
@@ -260,16 +259,6 @@ class _RecordingTI:
         self.pushed[key] = value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AirflowFailException,
-    reason=(
-        "BUG: CanvasStartJobOperator does not read a rendered template back into the list it spells "
-        "(rendered.native), as the typed operators do: json='{{ params.assignments }}' renders to text "
-        "and is posted as a JSON string, so Canvas answers 400 'expected array'. The wait_or_cancel "
-        "example needs render_template_as_native_obj=True because of it."
-    ),
-)
 def test_start_job_operator_posts_a_rendered_json_template_as_the_array_it_spells(canvas: CanvasSimulator) -> None:
     from airflow_provider_canvas_progress.operators.jobs import CanvasStartJobOperator
 

@@ -18,7 +18,7 @@ from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX,
 from airflow_provider_canvas_progress.core.progress import Progress
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
-from airflow_provider_canvas_progress.rendered import native
+from airflow_provider_canvas_progress.rendered import native, native_values
 from airflow_provider_canvas_progress.waiting import (
     DEFAULT_FAIL_ON,
     DEFERRAL_GRACE,
@@ -132,6 +132,7 @@ class CanvasStartJobOperator(BaseOperator):  # type: ignore[misc]
         """Check rendered arguments before anything is sent; subclasses validate their own here."""
 
     def execute(self, context: Context) -> dict[str, Any]:
+        self.json, self.data, self.query = native(self.json), native_values(self.data), native_values(self.query)
         self.prepare()
         policy = self._policy()
         try:
