@@ -147,3 +147,12 @@ async def test_on_kill_never_raises_when_canvas_refuses(canvas: CanvasSimulator)
 
 def test_repr_holds_no_token(canvas: CanvasSimulator) -> None:
     assert canvas.token not in repr(trigger("5"))
+
+
+async def test_on_kill_without_a_kill_message_still_cancels_with_a_recognisable_one(canvas: CanvasSimulator) -> None:
+    # start_from_trigger builds the trigger at parse time, with no DAG run to name in a message.
+    pid = canvas.create_progress(script=JobScript.never_ending())
+    await trigger(pid, cancel_on_kill=True).on_kill()
+    after = canvas.progress_json(pid)
+    assert after["workflow_state"] == "failed"
+    assert after["message"] == "Cancelled by Airflow: the task was killed"

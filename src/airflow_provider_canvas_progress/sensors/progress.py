@@ -128,6 +128,8 @@ class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
                     "lti_course_id": lti_course_id,
                     "max_consecutive_failures": max_consecutive_failures,
                     "cancel_on_kill": cancel_on_kill,
+                    "exponential_backoff": bool(self.exponential_backoff),
+                    "max_wait": _seconds(self.max_wait),
                 },
                 next_method="execute_complete",
                 next_kwargs=None,

@@ -17,7 +17,7 @@ from typing import Any
 from airflow_provider_canvas_progress.compat import BaseTrigger, TriggerEvent
 from airflow_provider_canvas_progress.core.errors import CanvasError
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
-from airflow_provider_canvas_progress.core.outcome import poll_line
+from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
 from airflow_provider_canvas_progress.core.progress import Progress
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 
@@ -187,7 +187,10 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
         async with CanvasHook(self.canvas_conn_id) as hook:
             progress = await hook.aget_progress(self.progress_id)
             if progress.is_pending:
-                cancelled = await hook.acancel_progress(self.progress_id, self.kill_message)
+                # Never cancel without a message: Canvas would erase the job's, and the cancel could no
+                # longer be told from a failure.
+                message = self.kill_message or f"{CANCEL_MESSAGE_PREFIX}: the task was killed"
+                cancelled = await hook.acancel_progress(self.progress_id, message)
                 self.log.info("Cancelled on kill: %s", cancelled.describe())
             else:
                 self.log.info("Not cancelling on kill: %s", progress.describe())
