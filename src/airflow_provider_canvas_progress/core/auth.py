@@ -140,9 +140,14 @@ class LtiAdvantageCredentials:
     scopes: tuple[str, ...] = (LTI_PROGRESS_SCOPE,)
 
     def secrets(self) -> tuple[str, ...]:
-        """The key text and each line of it, so that a partial print is masked too."""
-        lines = [line.strip() for line in self.private_key.splitlines() if len(line.strip()) >= 16]
-        return (self.private_key, *lines)
+        """The key text, and its base64 body on one line (the form a one-line field or a log flattens it to).
+
+        Not each line separately: Airflow's masker recompiles one regex of every secret for each
+        new one, and a PEM has thirty lines.
+        """
+        match = _PEM.search(self.private_key)
+        body = re.sub(r"\s+", "", match["body"]) if match else ""
+        return (self.private_key, body) if body else (self.private_key,)
 
     @property
     def fingerprint(self) -> str:

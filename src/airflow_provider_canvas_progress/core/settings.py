@@ -337,9 +337,11 @@ def _token_url(reader: _ExtraReader, label: str, base_url: str, allow_http: bool
         raise CanvasConfigurationError(f"{label} has a token_url that is not a valid URL.") from None
     scheme = parts.scheme.lower()
     if "@" in parts.netloc or scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+        # The value is not quoted: it may hold credentials.
         raise CanvasConfigurationError(
-            f"{label} has token_url={raw!r}; give Canvas's token endpoint as a full URL without "
-            f"credentials, e.g. {base_url}{TOKEN_PATH} or https://sso.canvaslms.com{TOKEN_PATH}."
+            f"{label} has a token_url that is not an http(s) URL with a host and no credentials; give "
+            f"Canvas's token endpoint as a full URL, e.g. {base_url}{TOKEN_PATH} or "
+            f"https://sso.canvaslms.com{TOKEN_PATH}."
         )
     if scheme == "http" and not allow_http and not is_loopback(parts.hostname.lower()):
         raise CanvasConfigurationError(
