@@ -6,7 +6,8 @@ trigger for a deferred wait.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -138,15 +139,21 @@ class WaitPolicy:
         raise AirflowException(text) if event.retryable else AirflowFailException(text)
 
 
-def no_retry(error: CanvasError) -> AirflowFailException:
-    """The task failure for a Canvas error that is not transient; raise it ``from error``.
+@contextmanager
+def failing_fast() -> Iterator[None]:
+    """Turn Canvas errors into task failures by the error's own ``retryable`` flag.
 
-    Tasks decide by the error's own ``retryable`` flag: a transient error that outlasted the
-    hook's retries (an outage) is re-raised as is and left to Airflow's task retries. Anything
-    else (an unknown id, a refused token, an unknown state) would fail the same way on every
-    retry, so the task fails at once, with the Canvas error as ``__cause__``.
+    A transient error that outlasted the hook's retries (an outage) goes through unchanged, to
+    Airflow's task retries. Anything else (an unknown id, a refused token, an unknown state, a bad
+    rendered argument) would fail the same way on every retry, so the task fails at once, with the
+    Canvas error as ``__cause__`` for callbacks.
     """
-    return AirflowFailException(f"{error} Not retried: trying again would fail the same way.")
+    try:
+        yield
+    except CanvasError as error:
+        if error.retryable:
+            raise
+        raise AirflowFailException(f"{error} Not retried: trying again would fail the same way.") from error
 
 
 def validate_timing(poll_interval: float, timeout: float | None) -> None:

@@ -294,12 +294,6 @@ def test_branch_on_pending_job_without_on_pending_fails(canvas: CanvasSimulator,
     assert "no on_pending branch is set" in events[-1].text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CanvasProgressBranchOperator raises hook errors as they are (not through no_retry), so a "
-    "permanent error such as an unknown Progress (404) is retried by Airflow, unlike the sensor and the "
-    "cancel operator",
-)
 def test_branch_on_unknown_progress_fails_without_retry(canvas: CanvasSimulator, events: list[Any]) -> None:
     result = run("branch_on_progress_id", progress_id="987654")
     assert result.states["branch"] == "failed"
@@ -395,15 +389,7 @@ def test_cancelled_job_fails_the_task_without_retry(
     assert len(calls_to(canvas, COURSE_BATCH_PATH, "PUT")) == 1
 
 
-DROPPED_NEXT_KWARGS = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CanvasStartJobOperator.execute_complete takes the Progress to cancel from its defer kwargs "
-    "(progress_id) only; dag.test()/`airflow dags test` on 2.11 and 3.x replace next_kwargs with the event "
-    "alone, so a deferred wait that times out does not cancel the job there. The event carries progress_id.",
-)
-
-
-@pytest.mark.parametrize("mode", ["poke", pytest.param("deferrable", marks=DROPPED_NEXT_KWARGS)])
+@pytest.mark.parametrize("mode", ["poke", "deferrable"])
 def test_wait_timeout_cancels_the_job_when_asked(canvas: CanvasSimulator, mode: str) -> None:
     canvas.script_next_job(JobScript.never_ending(running_for=0.2))
     result = run(f"start_and_wait_{mode}_timeout")
@@ -479,11 +465,6 @@ def test_templated_course_batch_arguments_are_validated_before_anything_is_sent(
     assert api_calls(canvas) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: run-time validation in CanvasStartJobOperator.prepare() raises CanvasConfigurationError as is, "
-    "so Airflow retries a bad templated argument (it can only fail the same way) instead of failing at once",
-)
 def test_invalid_templated_course_batch_argument_is_not_retried(canvas: CanvasSimulator, events: list[Any]) -> None:
     run("course_batch", event="archive")
     assert kinds(events) == ["failed"]

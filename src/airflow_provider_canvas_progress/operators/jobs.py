@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_canvas_progress.compat import BaseOperator, Context, default_deferrable
-from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasError
+from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, Outcome, poll_line
 from airflow_provider_canvas_progress.core.progress import Progress
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
@@ -26,9 +26,9 @@ from airflow_provider_canvas_progress.waiting import (
     CanvasWaitTimeout,
     WaitPolicy,
     cancel_if_pending,
+    failing_fast,
     kill_message_for,
     make_trigger,
-    no_retry,
     validate_timing,
 )
 
@@ -133,16 +133,12 @@ class CanvasStartJobOperator(BaseOperator):  # type: ignore[misc]
 
     def execute(self, context: Context) -> dict[str, Any]:
         self.json, self.data, self.query = native(self.json), native_values(self.data), native_values(self.query)
-        self.prepare()
-        policy = self._policy()
-        try:
+        with failing_fast():
+            self.prepare()
+            policy = self._policy()
             progress = self.hook.start_job(
                 self.method, self.endpoint, params=self.query, data=self.data, json=self.json
             )
-        except CanvasError as error:
-            if error.retryable:
-                raise
-            raise no_retry(error) from error
         self._progress_id = progress.id
         self.log.info("Started Canvas job: %s", poll_line(progress))
         if not self.wait_for_completion:
@@ -174,12 +170,8 @@ class CanvasStartJobOperator(BaseOperator):  # type: ignore[misc]
                 raise policy.timeout(progress.id, time.monotonic() - started, progress)
             left = None if deadline is None else deadline - time.monotonic()
             time.sleep(self.poll_interval if left is None else max(0.0, min(self.poll_interval, left)))
-            try:
+            with failing_fast():
                 progress = self.hook.get_progress(progress.id)
-            except CanvasError as error:
-                if error.retryable:
-                    raise
-                raise no_retry(error) from error
             self.log.info("%s", poll_line(progress))
         return policy.result(progress, context)
 
@@ -202,7 +194,9 @@ class CanvasStartJobOperator(BaseOperator):  # type: ignore[misc]
 
     def execute_complete(self, context: Context, event: Any = None, progress_id: str | None = None) -> Any:
         """Resume after the trigger fired: validate its event and read the outcome."""
-        self._progress_id = progress_id
+        # The event names the Progress too: ``dag.test()`` passes only the event, not the defer kwargs.
+        event_id = event.get("progress_id") if isinstance(event, dict) else None
+        self._progress_id = progress_id or (event_id if isinstance(event_id, str) else None)
         try:
             return self._policy().from_event(event, context)
         except CanvasWaitTimeout:

@@ -17,7 +17,6 @@ from airflow_provider_canvas_progress.compat import (
 from airflow_provider_canvas_progress.core.errors import (
     CanvasAuthError,
     CanvasConfigurationError,
-    CanvasError,
     CanvasPermissionError,
     CanvasResponseError,
 )
@@ -32,7 +31,7 @@ from airflow_provider_canvas_progress.core.progress import Progress, parse_progr
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
 from airflow_provider_canvas_progress.rendered import native
-from airflow_provider_canvas_progress.waiting import PROGRESS_XCOM_KEY, no_retry
+from airflow_provider_canvas_progress.waiting import PROGRESS_XCOM_KEY, failing_fast
 
 IF_FINISHED = ("ignore", "skip", "fail")
 
@@ -85,14 +84,10 @@ class CancelProgressOperator(BaseOperator):  # type: ignore[misc]
         hook = CanvasHook(self.canvas_conn_id)
         ti = context["ti"]
         message = self.message or cancel_message(ti.dag_id, ti.task_id, ti.run_id)
-        if not message.strip():
-            raise CanvasConfigurationError(f"{self.task_id}: message rendered empty; give a cancel message.")
-        try:
+        with failing_fast():
+            if not message.strip():
+                raise CanvasConfigurationError(f"{self.task_id}: message rendered empty; give a cancel message.")
             progress = hook.get_progress(self.progress_id)
-        except CanvasError as error:
-            if error.retryable:
-                raise
-            raise no_retry(error) from error
         outcome = outcome_of(progress, CancelMatcher((message,)))
         if progress.is_terminal:
             return self._already_finished(progress, outcome, message, context)
@@ -191,7 +186,8 @@ class CanvasProgressBranchOperator(BaseBranchOperator):  # type: ignore[misc]
         self.canvas_conn_id = canvas_conn_id
 
     def choose_branch(self, context: Context) -> list[str]:
-        outcome, progress = self._outcome()
+        with failing_fast():
+            outcome, progress = self._outcome()
         self.log.info("Canvas job outcome: %s (%s)", outcome.value, progress.describe())
         if outcome is Outcome.PENDING:
             if self.on_pending is None:

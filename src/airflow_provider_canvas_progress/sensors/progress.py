@@ -16,7 +16,6 @@ from airflow_provider_canvas_progress.compat import (
     StartTriggerArgs,
     default_deferrable,
 )
-from airflow_provider_canvas_progress.core.errors import CanvasError
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
 from airflow_provider_canvas_progress.core.progress import Progress
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
@@ -29,9 +28,9 @@ from airflow_provider_canvas_progress.waiting import (
     CanvasWaitTimeout,
     WaitPolicy,
     cancel_if_pending,
+    failing_fast,
     kill_message_for,
     make_trigger,
-    no_retry,
     validate_timing,
 )
 
@@ -150,12 +149,8 @@ class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
         return WaitPolicy.of(self.cancel_messages, self.fail_on)
 
     def _read(self, context: Context) -> Progress:
-        try:
+        with failing_fast():
             progress = self.hook.get_progress(self.progress_id, lti_course_id=self.lti_course_id)
-        except CanvasError as error:
-            if error.retryable:
-                raise
-            raise no_retry(error) from error
         self._last = progress
         self.log.info("%s", poll_line(progress))
         return progress
