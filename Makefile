@@ -10,7 +10,7 @@ VENV3 := .venv-af3
 VENV2 := .venv-af2
 PYTEST_ARGS ?=
 
-.PHONY: help demo test test-af3 test-af2 lint typecheck e2e bench clean venv
+.PHONY: help demo test test-af3 test-af2 lint typecheck e2e bench docs dist clean venv
 
 help:
 	@echo "make demo       run the example nightly DAG against the embedded Canvas simulator"
@@ -18,6 +18,8 @@ help:
 	@echo "make lint       ruff"
 	@echo "make typecheck  mypy (strict)"
 	@echo "make bench      benchmarks (prints figures; not part of make test)"
+	@echo "make docs       build the documentation site (docs/_build/html), warnings as errors"
+	@echo "make dist       build the wheel and sdist (dist/) and check them with twine"
 	@echo "make clean      remove virtualenvs and build output"
 
 # $(1) = venv dir, $(2) = Airflow version
@@ -48,8 +50,8 @@ e2e: $(VENV3)/.installed $(VENV2)/.installed
 	$(VENV2)/bin/python -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: $(VENV3)/.installed
-	$(VENV3)/bin/ruff check src tests example_dags benchmarks
-	$(VENV3)/bin/ruff format --check src tests example_dags benchmarks
+	$(VENV3)/bin/ruff check src tests example_dags benchmarks docs
+	$(VENV3)/bin/ruff format --check src tests example_dags benchmarks docs
 
 typecheck: $(VENV3)/.installed
 	$(VENV3)/bin/mypy
@@ -60,5 +62,21 @@ demo: $(VENV3)/.installed
 bench: $(VENV3)/.installed
 	$(VENV3)/bin/python -m benchmarks
 
+# The docs and dist tools (Sphinx, MyST, the theme; build, twine, hatchling) are pinned in the
+# Airflow 3 constraints like everything else, and installed into the Airflow 3 virtualenv.
+$(VENV3)/.tools-installed: $(VENV3)/.installed
+	$(VENV3)/bin/python -m pip install --quiet -c constraints/airflow-$(AIRFLOW3).txt "apache-airflow==$(AIRFLOW3)" -e ".[docs,dist]"
+	touch $@
+
+docs: $(VENV3)/.tools-installed
+	rm -rf docs/_build
+	$(VENV3)/bin/python -m sphinx -W --keep-going -E -b html docs docs/_build/html
+
+# --no-isolation: the pinned hatchling of the virtualenv builds, nothing is downloaded.
+dist: $(VENV3)/.tools-installed
+	rm -rf dist
+	$(VENV3)/bin/python -m build --no-isolation --outdir dist .
+	$(VENV3)/bin/python -m twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV3) $(VENV2) .airflow-* build dist *.egg-info
+	rm -rf $(VENV3) $(VENV2) .airflow-* build dist *.egg-info docs/_build
