@@ -213,6 +213,8 @@ async def canvas_middleware(
                     status = None if fault.kind in _CUT_CONNECTION else response.status
                     return response
         if not path.startswith("/api"):
+            if extra_delay > 0:
+                await asyncio.sleep(extra_delay)
             response = await _routed(request, handler)
         else:
             response = await _throttled(request, handler, state, extra_delay)
