@@ -39,9 +39,6 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
 from airflow_provider_canvas_progress.core.errors import (
     CanvasAuthError,
@@ -50,6 +47,37 @@ from airflow_provider_canvas_progress.core.errors import (
     CanvasError,
     CanvasTokenExpiredError,
 )
+from airflow_provider_canvas_progress.core.keys import (
+    PEM_BLOCK,
+    SigningKey,
+    load_signing_key,
+    normalise_private_key,
+)
+
+__all__ = [
+    "AUTH_LTI_ADVANTAGE",
+    "AUTH_OAUTH2_REFRESH",
+    "AUTH_TOKEN",
+    "AUTH_TYPES",
+    "JWT_BEARER",
+    "LTI_PROGRESS_SCOPE",
+    "TOKEN_PATH",
+    "AccessGrant",
+    "CanvasCredentialsError",
+    "CanvasTokenUnavailableError",
+    "Credentials",
+    "LtiAdvantageCredentials",
+    "OAuth2RefreshCredentials",
+    "SigningKey",
+    "TokenRequest",
+    "check_token_reaches",
+    "client_assertion",
+    "is_renewable",
+    "load_signing_key",
+    "normalise_private_key",
+    "parse_token_answer",
+    "token_request",
+]
 
 AUTH_TOKEN = "token"
 AUTH_OAUTH2_REFRESH = "oauth2_refresh"
@@ -68,8 +96,6 @@ ASSERTION_LIFETIME = 300
 #: Renew this long before Canvas says the token expires (or a fifth of its lifetime, if shorter),
 #: so a request never leaves with a token that dies on the way.
 RENEW_MARGIN = 60.0
-
-_PEM = re.compile(r"-----BEGIN (?P<label>[A-Z0-9 ]+)-----(?P<body>.*?)-----END (?P=label)-----", re.DOTALL)
 
 
 class CanvasCredentialsError(CanvasAuthError):
@@ -145,7 +171,7 @@ class LtiAdvantageCredentials:
         Not each line separately: Airflow's masker recompiles one regex of every secret for each
         new one, and a PEM has thirty lines.
         """
-        match = _PEM.search(self.private_key)
+        match = PEM_BLOCK.search(self.private_key)
         body = re.sub(r"\s+", "", match["body"]) if match else ""
         return (self.private_key, body) if body else (self.private_key,)
 
@@ -160,103 +186,6 @@ Credentials = OAuth2RefreshCredentials | LtiAdvantageCredentials
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-# -- the private key ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    """A loaded RSA private key and its ``kid``, ready to sign client assertions."""
-
-    key: rsa.RSAPrivateKey = field(repr=False)
-    key_id: str | None = None
-
-
-def normalise_private_key(text: str) -> str:
-    """Give a pasted key back its line breaks.
-
-    Connection forms show secrets in one-line password inputs, which drop newlines, and JSON
-    extras often carry them as the two characters ``\\n``. A PEM block is rebuilt from its label and
-    base64 body; a JWK (JSON) is returned as given.
-    """
-    value = text.strip().replace("\\r", "").replace("\\n", "\n")
-    match = _PEM.search(value)
-    if match is None:
-        return value
-    body = re.sub(r"\s+", "", match["body"])
-    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-    return "\n".join([f"-----BEGIN {match['label']}-----", *lines, f"-----END {match['label']}-----"]) + "\n"
-
-
-def load_signing_key(text: str, *, key_id: str | None = None, label: str = "The Canvas connection") -> SigningKey:
-    """Load the ``private_key`` extra (PEM or private JWK) as an RSA key for RS256.
-
-    :param key_id: the ``key_id`` extra; overrides a ``kid`` in the JWK.
-    :param label: the connection, for messages.
-    :raises CanvasConfigurationError: not a key, a public key, an encrypted or a non-RSA key. The
-        message names ``private_key`` and never quotes it.
-    """
-    value = normalise_private_key(text)
-    fix = (
-        "Put the tool's RSA private key in the private_key field, as PEM (-----BEGIN PRIVATE KEY-----) "
-        "or as a private JWK, and register its public JWK on the LTI developer key."
-    )
-    if value.startswith("{"):
-        key, jwk_kid = _load_jwk(value, label, fix)
-    else:
-        key, jwk_kid = _load_pem(value, label, fix), None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise CanvasConfigurationError(
-            f"{label} has a private_key that is not an RSA key; Canvas verifies LTI client assertions "
-            f"with RS256 only. {fix}"
-        )
-    return SigningKey(key, key_id or jwk_kid)
-
-
-def _load_pem(value: str, label: str, fix: str) -> Any:
-    match = _PEM.search(value)
-    kind = match["label"] if match else ""
-    if "PUBLIC KEY" in kind or "CERTIFICATE" in kind:
-        raise CanvasConfigurationError(f"{label} has a public key (or certificate) in private_key. {fix}")
-    if "ENCRYPTED" in kind or "Proc-Type: 4,ENCRYPTED" in value:
-        raise CanvasConfigurationError(
-            f"{label} has a passphrase-protected private_key. Export it without a passphrase "
-            "(openssl pkey -in key.pem -out plain.pem) and store it in Airflow's secrets instead."
-        )
-    if match is None:
-        raise CanvasConfigurationError(f"{label} has a private_key that is neither PEM nor a JWK. {fix}")
-    try:
-        return serialization.load_pem_private_key(value.encode(), password=None)
-    except (ValueError, TypeError, NotImplementedError):
-        # cryptography's own message is not quoted: it is about bytes of the key.
-        raise CanvasConfigurationError(
-            f"{label} has a private_key whose PEM block ({kind}) does not decode (truncated or altered?). {fix}"
-        ) from None
-
-
-def _load_jwk(value: str, label: str, fix: str) -> tuple[Any, str | None]:
-    try:
-        jwk = json.loads(value)
-    except ValueError:
-        raise CanvasConfigurationError(
-            f"{label} has a private_key that starts like a JWK but is not JSON. {fix}"
-        ) from None
-    if isinstance(jwk, Mapping) and isinstance(jwk.get("keys"), list):
-        raise CanvasConfigurationError(f"{label} has a JWK set in private_key; give the one private JWK. {fix}")
-    if not isinstance(jwk, Mapping) or jwk.get("kty") != "RSA":
-        raise CanvasConfigurationError(
-            f"{label} has a private_key JWK whose kty is not RSA; Canvas verifies LTI client assertions "
-            f"with RS256 only. {fix}"
-        )
-    if "d" not in jwk:
-        raise CanvasConfigurationError(f"{label} has a public JWK in private_key (it has no 'd'). {fix}")
-    try:
-        key = RSAAlgorithm.from_jwk(dict(jwk))
-    except (jwt.exceptions.InvalidKeyError, ValueError, TypeError, KeyError):
-        raise CanvasConfigurationError(f"{label} has a private_key JWK that does not decode. {fix}") from None
-    kid = jwk.get("kid")
-    return key, kid if isinstance(kid, str) and kid else None
 
 
 # -- the request ----------------------------------------------------------------------------------
@@ -549,6 +478,38 @@ def is_renewable(error: CanvasError) -> bool:
     if isinstance(error, CanvasTokenExpiredError):
         return True
     return isinstance(error, CanvasAuthError) and (error.canvas_message or "").strip() == "Invalid access token."
+
+
+def check_token_reaches(auth_type: str, path: str, *, label: str = "The Canvas connection", call: str = "") -> None:
+    """Refuse, before any token is asked for, a call the connection's tokens cannot make.
+
+    Canvas accepts LTI Advantage tokens on ``/api/lti/...`` only (``Lti::IMS::Concerns::LtiServices``);
+    on ``/api/v1`` they are "Invalid access token.", which would look like a token to renew.
+
+    :raises CanvasConfigurationError: an ``lti_advantage`` connection asked for anything else.
+    """
+    if auth_type == AUTH_LTI_ADVANTAGE and not path.startswith("/api/lti/"):
+        raise CanvasConfigurationError(
+            f"{label} uses auth_type=lti_advantage, and Canvas accepts LTI Advantage tokens on /api/lti/... "
+            f"only, not on {call or path}. Read Progress with lti_course_id (or an LTI progress URL), or use a "
+            "token or oauth2_refresh connection for this call."
+        )
+
+
+def refused_after_renewal(error: CanvasAuthError, *, label: str, client_id: str) -> CanvasAuthError:
+    """The same error, explained for a token obtained just now (its own advice is about pasted tokens)."""
+    said = f" Canvas says: {error.canvas_message!r}." if error.canvas_message else ""
+    where = f"{error.method} {error.path}" if error.method and error.path else "the call"
+    return type(error)(
+        f"Canvas refused {where} ({error.status}) even with an access token obtained just now for {label}.{said} "
+        f"Check that developer key {client_id} is On and allowed on this account, that its scopes include this "
+        "endpoint, and that the token endpoint belongs to this Canvas.",
+        method=error.method,
+        path=error.path,
+        status=error.status,
+        canvas_message=error.canvas_message,
+        progress_id=error.progress_id,
+    )
 
 
 def _json_or_none(body: bytes) -> Any:

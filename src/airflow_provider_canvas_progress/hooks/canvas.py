@@ -30,7 +30,8 @@ from airflow_provider_canvas_progress.core.auth import (
     AUTH_TOKEN,
     LTI_PROGRESS_SCOPE,
     AccessGrant,
-    is_renewable,
+    check_token_reaches,
+    refused_after_renewal,
 )
 from airflow_provider_canvas_progress.core.errors import (
     CanvasAuthError,
@@ -54,7 +55,13 @@ from airflow_provider_canvas_progress.core.protocol import (
 )
 from airflow_provider_canvas_progress.core.retry import RatePacer, RetryPolicy, describe_retry
 from airflow_provider_canvas_progress.core.settings import CanvasSettings, settings_from_connection
-from airflow_provider_canvas_progress.hooks.tokens import TokenSource, arequest_grant, request_grant, token_source_for
+from airflow_provider_canvas_progress.hooks.tokens import (
+    Renewal,
+    TokenSource,
+    arequest_grant,
+    request_grant,
+    token_source_for,
+)
 
 Params = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
 
@@ -111,19 +118,6 @@ def _gate_for(settings: CanvasSettings) -> _TokenGate:
         return gate
 
 
-class _Renewal:
-    """One renewal of a refused developer-key token per call: once, never in a loop."""
-
-    def __init__(self) -> None:
-        self.used = False
-
-    def allowed(self, settings: CanvasSettings, error: CanvasError) -> bool:
-        if self.used or settings.credentials is None or not is_renewable(error):
-            return False
-        self.used = True
-        return True
-
-
 class CanvasHook(BaseHook):  # type: ignore[misc]
     """Talk to Canvas LMS through an Airflow ``canvas`` connection.
 
@@ -139,7 +133,9 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
       (``get_progress(..., lti_course_id=...)``).
 
     Both renewing modes accept ``token_url`` (default ``<host>/login/oauth2/token``). Tokens are
-    cached per process and shared by sync and async callers. Other extras: ``timeout`` (seconds per request, 30),
+    cached per process and shared by sync and async callers.
+
+    Other extras: ``timeout`` (seconds per request, 30),
     ``max_attempts`` (tries per call, 6), ``retry_wait_initial``/``retry_wait_max`` (back-off
     seconds, 1/60), ``verify`` (TLS: true, false or a CA bundle path), ``max_in_flight`` (async
     requests in flight per token and process, 4), ``rate_limit_low_water`` (slow down below this
@@ -298,8 +294,8 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         if max_attempts is not None:
             policy = replace(policy, max_attempts=max_attempts)
         gate = _gate_for(settings)
-        self._check_auth_reaches(call, settings)
-        renewal = _Renewal()
+        check_token_reaches(settings.auth_type, call.path, label=self._label, call=call.label)
+        renewal = Renewal()
         retrying = tenacity.Retrying(
             **policy.tenacity_kwargs(self._log_retry(call, policy), idempotent=call.idempotent)
         )
@@ -308,7 +304,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
                 return self._attempt(call, settings, gate, renewal)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    def _attempt(self, call: CanvasRequest, settings: CanvasSettings, gate: _TokenGate, renewal: _Renewal) -> Any:
+    def _attempt(self, call: CanvasRequest, settings: CanvasSettings, gate: _TokenGate, renewal: Renewal) -> Any:
         token = self._access_token(settings)
         try:
             return self._interpret(call, self._paced_send(call, settings, gate, token), gate)
@@ -318,7 +314,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
             self._forget(settings, token, error, call)
         # A 401 is decided before the action runs, so even a job-starting call is safe to resend.
         token = self._access_token(settings)
-        return self._interpret(call, self._paced_send(call, settings, gate, token), gate)
+        return self._resend(call, self._paced_send(call, settings, gate, token), gate, settings)
 
     def _paced_send(
         self, call: CanvasRequest, settings: CanvasSettings, gate: _TokenGate, token: str
@@ -425,8 +421,8 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
     ) -> Any:
         policy = RetryPolicy.from_settings(settings)
         gate = _gate_for(settings)
-        self._check_auth_reaches(call, settings)
-        renewal = _Renewal()
+        check_token_reaches(settings.auth_type, call.path, label=self._label, call=call.label)
+        renewal = Renewal()
         retrying = tenacity.AsyncRetrying(
             **policy.tenacity_kwargs(self._log_retry(call, policy), idempotent=call.idempotent)
         )
@@ -441,7 +437,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         settings: CanvasSettings,
         session: aiohttp.ClientSession,
         gate: _TokenGate,
-        renewal: _Renewal,
+        renewal: Renewal,
     ) -> Any:
         token = await self._aaccess_token(settings, session)
         try:
@@ -451,7 +447,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
                 raise
             self._forget(settings, token, error, call)
         token = await self._aaccess_token(settings, session)
-        return self._interpret(call, await self._apaced_send(call, settings, session, gate, token), gate)
+        return self._resend(call, await self._apaced_send(call, settings, session, gate, token), gate, settings)
 
     async def _apaced_send(
         self,
@@ -531,16 +527,19 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
             error.canvas_message,
         )
 
-    @staticmethod
-    def _check_auth_reaches(call: CanvasRequest, settings: CanvasSettings) -> None:
-        """Refuse, before any token is asked for, a call an LTI Advantage token cannot make."""
-        if settings.auth_type == AUTH_LTI_ADVANTAGE and not call.path.startswith("/api/lti/"):
-            connection = f"Canvas connection {settings.conn_id!r}" if settings.conn_id else "The Canvas connection"
-            raise CanvasConfigurationError(
-                f"{connection} uses auth_type=lti_advantage, and Canvas accepts LTI Advantage tokens on "
-                f"/api/lti/... only, not on {call.label}. Read Progress with lti_course_id (or an LTI progress "
-                "URL), or use a token or oauth2_refresh connection for this call."
-            )
+    @property
+    def _label(self) -> str:
+        return f"Canvas connection {self.canvas_conn_id!r}"
+
+    def _resend(self, call: CanvasRequest, response: CanvasResponse, gate: _TokenGate, settings: CanvasSettings) -> Any:
+        """Read the answer to a call resent with a new token; a second refusal is explained as such."""
+        failure: CanvasAuthError | None = None
+        try:
+            return self._interpret(call, response, gate)
+        except CanvasAuthError as error:
+            failure = error
+        assert settings.credentials is not None
+        raise refused_after_renewal(failure, label=self._label, client_id=settings.credentials.client_id)
 
     # -- shared by both paths ------------------------------------------------------------------
 

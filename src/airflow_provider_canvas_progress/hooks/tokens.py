@@ -30,13 +30,29 @@ from airflow_provider_canvas_progress.core.auth import (
     LtiAdvantageCredentials,
     SigningKey,
     TokenRequest,
+    is_renewable,
     load_signing_key,
     parse_token_answer,
     token_request,
 )
+from airflow_provider_canvas_progress.core.errors import CanvasError
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 
-__all__ = ["TokenSource", "arequest_grant", "request_grant", "token_source_for"]
+__all__ = ["Renewal", "TokenSource", "arequest_grant", "request_grant", "token_source_for"]
+
+
+class Renewal:
+    """One renewal of a refused developer-key token per call: once, never in a loop."""
+
+    def __init__(self) -> None:
+        self.used = False
+
+    def allowed(self, settings: CanvasSettings, error: CanvasError) -> bool:
+        """Whether to renew the token and resend, after Canvas refused the call with ``error``."""
+        if self.used or settings.credentials is None or not is_renewable(error):
+            return False
+        self.used = True
+        return True
 
 
 class TokenSource:
