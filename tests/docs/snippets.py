@@ -140,5 +140,5 @@ def extract(path: Path) -> list[Snippet]:
 
 
 def pages() -> list[Path]:
-    """The hand-written pages of the documentation site."""
-    return sorted(p for p in DOCS.glob("*.md") if p.name not in GENERATED)
+    """The hand-written pages of the documentation site, and the README."""
+    return [*sorted(p for p in DOCS.glob("*.md") if p.name not in GENERATED), ROOT / "README.md"]
