@@ -503,11 +503,6 @@ def test_bulk_grades_for_an_assignment_through_a_section_use_that_endpoint(canva
     assert form(sent) == [("grade_data[101][posted_grade]", "A"), ("grade_data[102][posted_grade]", "88")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (simulator): no route for POST /api/v1/sections/:section_id/assignments/:assignment_id/"
-    "submissions/update_grades, which Canvas has (config/routes.rb, submissions_api for course and section)",
-)
 def test_bulk_grades_for_an_assignment_through_a_section_start_a_job(canvas: CanvasSimulator) -> None:
     result = run("bulk_grades", course_id="1", section_id="5", assignment_id="7", grade_data=GRADES)
     assert result.states == {"grades": "success"}

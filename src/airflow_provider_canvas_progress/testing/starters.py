@@ -309,6 +309,12 @@ def register(app: web.Application) -> None:
         update_grades,
     )
     add_api_route(app, "POST", "/api/v1/sections/{section_id}/submissions/update_grades", update_section_grades)
+    add_api_route(
+        app,
+        "POST",
+        "/api/v1/sections/{section_id}/assignments/{assignment_id}/submissions/update_grades",
+        update_section_grades,
+    )
     add_api_route(app, "PUT", "/api/v1/courses/{course_id}/assignments/bulk_update", assignment_bulk_update)
     add_api_route(app, "PUT", "/api/v1/courses/{course_id}/custom_gradebook_column_data", custom_column_data)
     add_api_route(
