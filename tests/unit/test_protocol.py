@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -154,10 +155,21 @@ _params = st.recursive(
 
 @given(st.dictionaries(st.text(min_size=1, max_size=4), _params, max_size=4))
 def test_property_flatten_gives_only_string_pairs_and_never_none(values: dict[str, Any]) -> None:
-    for name, value in flatten(values):
-        assert isinstance(name, str)
-        assert isinstance(value, str)
-        assert value != "None"
+    pairs = flatten(values)
+    assert all(isinstance(name, str) and isinstance(value, str) for name, value in pairs)
+    # None values are dropped, never sent as the text "None"; a literal "None" string passes through.
+    assert sum(value == "None" for _, value in pairs) == sum(leaf == "None" for leaf in _leaves(values))
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
 
 
 # -- build_request ---------------------------------------------------------------------------------------

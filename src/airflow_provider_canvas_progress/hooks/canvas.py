@@ -8,11 +8,7 @@ workers and ``aiohttp`` in the triggerer.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import ssl
-import threading
 import time
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from functools import cached_property
@@ -21,7 +17,6 @@ from typing import Any
 import aiohttp
 import requests
 import tenacity
-import urllib3
 
 from airflow_provider_canvas_progress import connection_form
 from airflow_provider_canvas_progress.compat import BaseHook, aget_connection, connection_extras, mask_secret
@@ -36,11 +31,9 @@ from airflow_provider_canvas_progress.core.auth import (
 from airflow_provider_canvas_progress.core.errors import (
     CanvasAuthError,
     CanvasConfigurationError,
-    CanvasConnectError,
     CanvasError,
     CanvasResponseError,
     CanvasThrottledError,
-    CanvasTransportError,
 )
 from airflow_provider_canvas_progress.core.ids import SHARD_FACTOR, ProgressRef, parse_id_text, parse_progress_ref
 from airflow_provider_canvas_progress.core.jobs import find_progress
@@ -48,13 +41,14 @@ from airflow_provider_canvas_progress.core.progress import Progress, parse_progr
 from airflow_provider_canvas_progress.core.protocol import (
     CanvasRequest,
     CanvasResponse,
-    auth_headers,
     build_request,
     interpret_response,
     rate_limit_remaining,
 )
-from airflow_provider_canvas_progress.core.retry import RatePacer, RetryPolicy, describe_retry
+from airflow_provider_canvas_progress.core.retry import RetryPolicy, describe_retry
 from airflow_provider_canvas_progress.core.settings import CanvasSettings, settings_from_connection
+from airflow_provider_canvas_progress.hooks import transport
+from airflow_provider_canvas_progress.hooks.gates import TokenGate, _gates, gate_for
 from airflow_provider_canvas_progress.hooks.tokens import (
     Renewal,
     TokenSource,
@@ -65,57 +59,8 @@ from airflow_provider_canvas_progress.hooks.tokens import (
 
 Params = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
 
-
-def _never_connected(error: requests.ConnectionError) -> bool:
-    """True when requests failed to open a connection at all (refused, DNS), so nothing was sent."""
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
-
-
-class _TokenGate:
-    """Per-process courtesy towards one token's Canvas bucket.
-
-    Every hook in a process (and so every trigger in a triggerer) that talks to the same Canvas
-    with the same token shares one gate: a pacer that slows all of them down together when
-    ``X-Rate-Limit-Remaining`` is low, and, for async callers, a cap on requests in flight. Each
-    in-flight request costs 50 of Canvas's 600 units, so a few hundred waits polling at once would
-    throttle themselves without the cap.
-    """
-
-    def __init__(self, settings: CanvasSettings) -> None:
-        self.pacer = RatePacer(settings.rate_limit_low_water)
-        self.max_in_flight = settings.max_in_flight
-        # asyncio primitives belong to one event loop; tests and Airflow 2 may run several.
-        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        semaphore = self._semaphores.get(loop)
-        if semaphore is None:
-            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.max_in_flight)
-        return semaphore
-
-
-_gates: dict[tuple[str, str], _TokenGate] = {}
-_gates_lock = threading.Lock()
-
-
-def _gate_for(settings: CanvasSettings) -> _TokenGate:
-    # Keyed by a digest so that no module-level structure holds the token itself. A developer-key
-    # connection's token changes every hour; its gate follows the client, which is what Canvas
-    # buckets LTI calls by, and keeps one pacer across renewals.
-    if settings.credentials is not None:
-        identity = f"{settings.credentials.kind}:{settings.credentials.client_id}"
-    else:
-        identity = settings.token
-    key = (settings.base_url, hashlib.sha256(identity.encode()).hexdigest())
-    with _gates_lock:
-        gate = _gates.get(key)
-        if gate is None:
-            gate = _gates[key] = _TokenGate(settings)
-        return gate
+#: Re-exported for test fixtures that reset the per-process gates between tests.
+__all__ = ["CanvasHook", "_gates"]
 
 
 class CanvasHook(BaseHook):  # type: ignore[misc]
@@ -293,7 +238,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         policy = RetryPolicy.from_settings(settings)
         if max_attempts is not None:
             policy = replace(policy, max_attempts=max_attempts)
-        gate = _gate_for(settings)
+        gate = gate_for(settings)
         check_token_reaches(settings.auth_type, call.path, label=self._label, call=call.label)
         renewal = Renewal()
         retrying = tenacity.Retrying(
@@ -304,7 +249,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
                 return self._attempt(call, settings, gate, renewal)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    def _attempt(self, call: CanvasRequest, settings: CanvasSettings, gate: _TokenGate, renewal: Renewal) -> Any:
+    def _attempt(self, call: CanvasRequest, settings: CanvasSettings, gate: TokenGate, renewal: Renewal) -> Any:
         token = self._access_token(settings)
         try:
             return self._interpret(call, self._paced_send(call, settings, gate, token), gate)
@@ -316,9 +261,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         token = self._access_token(settings)
         return self._resend(call, self._paced_send(call, settings, gate, token), gate, settings)
 
-    def _paced_send(
-        self, call: CanvasRequest, settings: CanvasSettings, gate: _TokenGate, token: str
-    ) -> CanvasResponse:
+    def _paced_send(self, call: CanvasRequest, settings: CanvasSettings, gate: TokenGate, token: str) -> CanvasResponse:
         pause = gate.pacer.delay()
         if pause > 0:
             self.log.info("Canvas rate limit is low; pausing %.1f s before %s.", pause, call.label)
@@ -326,33 +269,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         return self._send(call, settings, token)
 
     def _send(self, call: CanvasRequest, settings: CanvasSettings, token: str) -> CanvasResponse:
-        # The error is raised outside the except block on purpose: requests' exceptions hold the
-        # prepared request, headers (and so the token) included, and would stay reachable through
-        # the new error's __context__.
-        failure: str | None = None
-        try:
-            answer = self.get_conn().request(
-                call.method,
-                call.url,
-                params=call.params or None,
-                data=call.data,
-                json=call.json,
-                headers={**call.headers, **auth_headers(token)},
-                timeout=settings.timeout,
-                verify=settings.verify,
-                allow_redirects=False,
-            )
-        except requests.ConnectTimeout:
-            failure, connected = f"could not connect within {settings.timeout:g} s", False
-        except requests.Timeout:
-            failure, connected = f"timed out after {settings.timeout:g} s", True
-        except requests.ConnectionError as error:
-            failure, connected = type(error).__name__, not _never_connected(error)
-        except requests.RequestException as error:
-            failure, connected = type(error).__name__, True
-        if failure is not None:
-            raise self._transport_error(call, failure, connected=connected)
-        return CanvasResponse(answer.status_code, dict(answer.headers), answer.content)
+        return transport.send(self.get_conn(), call, settings, token)
 
     # -- async ---------------------------------------------------------------------------------
 
@@ -373,18 +290,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
 
     @staticmethod
     def _new_session(settings: CanvasSettings) -> aiohttp.ClientSession:
-        ssl_option: ssl.SSLContext | bool
-        if settings.verify is False:
-            ssl_option = False
-        elif isinstance(settings.verify, str):
-            ssl_option = ssl.create_default_context(cafile=settings.verify)
-        else:
-            ssl_option = True
-        return aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=ssl_option, limit=settings.max_in_flight * 2),
-            timeout=aiohttp.ClientTimeout(total=settings.timeout),
-            trust_env=False,
-        )
+        return transport.new_async_session(settings)
 
     async def arequest(
         self,
@@ -420,7 +326,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         self, call: CanvasRequest, settings: CanvasSettings, session: aiohttp.ClientSession
     ) -> Any:
         policy = RetryPolicy.from_settings(settings)
-        gate = _gate_for(settings)
+        gate = gate_for(settings)
         check_token_reaches(settings.auth_type, call.path, label=self._label, call=call.label)
         renewal = Renewal()
         retrying = tenacity.AsyncRetrying(
@@ -436,7 +342,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         call: CanvasRequest,
         settings: CanvasSettings,
         session: aiohttp.ClientSession,
-        gate: _TokenGate,
+        gate: TokenGate,
         renewal: Renewal,
     ) -> Any:
         token = await self._aaccess_token(settings, session)
@@ -454,7 +360,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         call: CanvasRequest,
         settings: CanvasSettings,
         session: aiohttp.ClientSession,
-        gate: _TokenGate,
+        gate: TokenGate,
         token: str,
     ) -> CanvasResponse:
         async with gate.semaphore():
@@ -467,27 +373,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
     async def _asend(
         self, call: CanvasRequest, settings: CanvasSettings, session: aiohttp.ClientSession, token: str
     ) -> CanvasResponse:
-        failure, connected = "no answer", True
-        try:
-            async with session.request(
-                call.method,
-                call.url,
-                params=call.params or None,
-                data=call.data,
-                json=call.json,
-                headers={**call.headers, **auth_headers(token)},
-                allow_redirects=False,
-            ) as answer:
-                body = await answer.read()
-                return CanvasResponse(answer.status, dict(answer.headers), body)
-        except asyncio.TimeoutError:
-            failure, connected = f"timed out after {settings.timeout:g} s", True
-        except aiohttp.ClientConnectorError as error:  # refused, DNS, TLS handshake: nothing was sent
-            failure, connected = type(error).__name__, False
-        except aiohttp.ClientError as error:
-            failure, connected = type(error).__name__, True
-        # Raised outside the except block, like the sync path, so no client exception is chained.
-        raise self._transport_error(call, failure, connected=connected)
+        return await transport.asend(session, call, settings, token)
 
     # -- access tokens -------------------------------------------------------------------------
 
@@ -531,7 +417,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
     def _label(self) -> str:
         return f"Canvas connection {self.canvas_conn_id!r}"
 
-    def _resend(self, call: CanvasRequest, response: CanvasResponse, gate: _TokenGate, settings: CanvasSettings) -> Any:
+    def _resend(self, call: CanvasRequest, response: CanvasResponse, gate: TokenGate, settings: CanvasSettings) -> Any:
         """Read the answer to a call resent with a new token; a second refusal is explained as such."""
         failure: CanvasAuthError | None = None
         try:
@@ -543,23 +429,13 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
 
     # -- shared by both paths ------------------------------------------------------------------
 
-    def _interpret(self, call: CanvasRequest, response: CanvasResponse, gate: _TokenGate) -> Any:
+    def _interpret(self, call: CanvasRequest, response: CanvasResponse, gate: TokenGate) -> Any:
         gate.pacer.observe(rate_limit_remaining(response))
         try:
             return interpret_response(call, response)
         except CanvasThrottledError:
             gate.pacer.observe_throttled()
             raise
-
-    def _transport_error(self, call: CanvasRequest, reason: str, *, connected: bool) -> CanvasTransportError:
-        # Only the error's type name is used: some transport errors embed the full request.
-        kind = CanvasTransportError if connected else CanvasConnectError
-        return kind(
-            f"{call.label} to {self._settings.base_url if self._settings else 'Canvas'} got no answer "
-            f"({reason}). Retried; if it persists, check the host, the network and Canvas's status page.",
-            method=call.method,
-            path=call.path,
-        )
 
     def _log_retry(self, call: CanvasRequest, policy: RetryPolicy) -> Any:
         def before_sleep(retry_state: tenacity.RetryCallState) -> None:
