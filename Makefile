@@ -59,7 +59,12 @@ typecheck: $(VENV3)/.installed
 demo: $(VENV3)/.installed
 	$(VENV3)/bin/python scripts/demo.py
 
-bench: $(VENV3)/.installed
+# Benchmark-only dependencies (matplotlib, canvasapi), pinned in the Airflow 3 constraints.
+$(VENV3)/.bench-installed: $(VENV3)/.installed
+	$(VENV3)/bin/python -m pip install --quiet -c constraints/airflow-$(AIRFLOW3).txt "apache-airflow==$(AIRFLOW3)" -e ".[bench]"
+	touch $@
+
+bench: $(VENV3)/.bench-installed
 	$(VENV3)/bin/python -m benchmarks
 
 # The docs and dist tools (Sphinx, MyST, the theme; build, twine, hatchling) are pinned in the
