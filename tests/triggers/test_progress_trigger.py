@@ -156,3 +156,18 @@ async def test_on_kill_without_a_kill_message_still_cancels_with_a_recognisable_
     after = canvas.progress_json(pid)
     assert after["workflow_state"] == "failed"
     assert after["message"] == "Cancelled by Airflow: the task was killed"
+
+
+async def test_triggers_on_one_token_share_one_session_closed_by_the_last(canvas: CanvasSimulator) -> None:
+    from airflow_provider_canvas_progress.hooks import gates
+
+    pids = [canvas.create_progress(script=JobScript.never_ending()) for _ in range(20)]
+    waits = [asyncio.create_task(first_event(trigger(pid, deadline=time.time() + 1.0))) for pid in pids]
+    await asyncio.sleep(0.5)
+    (gate,) = gates._gates.values()
+    shared = gate._sessions[asyncio.get_running_loop()]
+    assert shared.borrowers == 20  # one pool of connections for all of them, not a TLS buffer each
+    session = shared.session
+    await asyncio.gather(*waits)
+    assert session.closed
+    assert asyncio.get_running_loop() not in gate._sessions

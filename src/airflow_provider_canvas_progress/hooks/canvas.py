@@ -274,19 +274,20 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
     # -- async ---------------------------------------------------------------------------------
 
     async def __aenter__(self) -> CanvasHook:
-        await self.asettings()
+        settings = await self.asettings()
         if self._session is None or self._session.closed:
-            self._session = self._new_session(self._settings)  # type: ignore[arg-type]
+            # Borrowed from the token's gate: every hook of this token on the loop shares it.
+            self._session = await gate_for(settings).borrow_session(settings)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the aiohttp session opened by ``async with``."""
+        """Give back the session borrowed by ``async with`` (the last hook out closes it)."""
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            await gate_for(self.settings if self._settings is None else self._settings).return_session(session)
 
     @staticmethod
     def _new_session(settings: CanvasSettings) -> aiohttp.ClientSession:

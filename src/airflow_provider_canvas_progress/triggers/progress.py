@@ -157,8 +157,13 @@ class CanvasProgressTrigger(BaseTrigger):  # type: ignore[misc]
                         )
                     else:
                         failures = 0
+                        if last is None or (last.workflow_state, last.completion) != (
+                            progress.workflow_state,
+                            progress.completion,
+                        ):
+                            # A line per change, not per poll: hundreds of waits share one log.
+                            self.log.info("%s", poll_line(progress))
                         last = progress
-                        self.log.info("%s", poll_line(progress))
                         if progress.is_terminal:
                             yield self._event(WaitStatus.ENDED, progress)
                             return
