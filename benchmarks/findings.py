@@ -40,6 +40,10 @@ def connection_notes(results: Results) -> list[str]:
     return notes
 
 
+#: RSS per waiting trigger above which each trigger must be holding a TLS connection of its own.
+PER_CONNECTION_RSS_KB = 64.0
+
+
 def findings(results: Results) -> list[str]:
     """What the figures say about the provider, with the fixes they suggest (numbers from this run)."""
     found: list[str] = []
@@ -49,7 +53,8 @@ def findings(results: Results) -> list[str]:
     experiment = run_for(results.scale, "ours_shared_session", largest, "tls")
     ours_big = run_for(results.scale, "ours", largest, "tls")
     floor_big = run_for(results.scale, "keepalive_floor", largest, "tls")
-    if kept:
+    # Only while a waiting trigger still costs a connection's TLS buffer: the shared session removed it.
+    if kept and kept[-1].rss_kb_per_wait > PER_CONNECTION_RSS_KB:
         r = kept[-1]
         floor = run_for(results.scale, "keepalive_floor", r.n, "tls")
         text = (
