@@ -164,36 +164,86 @@ def validate_timing(poll_interval: float, timeout: float | None) -> None:
         raise CanvasConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}.")
 
 
-def make_trigger(
-    *,
-    progress_id: str,
-    canvas_conn_id: str,
-    poll_interval: float,
-    timeout: float | None,
-    cancel_messages: Iterable[str],
-    lti_course_id: str | None,
-    max_consecutive_failures: int,
-    cancel_on_kill: bool,
-    kill_message: str | None,
-    exponential_backoff: bool = False,
-    max_wait: float | None = None,
-) -> CanvasProgressTrigger:
-    """The trigger for one deferred wait, with its absolute wall-clock deadline fixed now."""
-    now = time.time()
-    return CanvasProgressTrigger(
-        progress_id=progress_id,
-        canvas_conn_id=canvas_conn_id,
-        poll_interval=poll_interval,
-        deadline=now + timeout if timeout is not None else None,
-        started_at=now,
-        cancel_messages=list(cancel_messages),
-        lti_course_id=lti_course_id,
-        max_consecutive_failures=max_consecutive_failures,
-        cancel_on_kill=cancel_on_kill,
-        kill_message=kill_message,
-        exponential_backoff=exponential_backoff,
-        max_wait=max_wait,
-    )
+class DeferredWait:
+    """What the sensor and the job operators share around a deferred wait: deferring with an absolute
+    deadline, reading the trigger's event on resume, and cancelling the job on timeout or kill.
+
+    Mixed into an operator that has ``hook``, ``canvas_conn_id``, ``cancel_messages``,
+    ``max_consecutive_failures``, ``cancel_on_kill``, ``cancel_on_timeout`` and ``_policy()``; it says
+    which Progress a cancel targets through :meth:`_cancel_target`.
+    """
+
+    canvas_conn_id: str
+    cancel_messages: list[str]
+    max_consecutive_failures: int
+    cancel_on_kill: bool
+    cancel_on_timeout: bool
+    log: Any
+
+    @property
+    def hook(self) -> CanvasHook:
+        """A hook per task instance (cached), so the connection is read once per try."""
+        hook: CanvasHook | None = getattr(self, "_hook", None)
+        if hook is None:
+            hook = CanvasHook(self.canvas_conn_id)
+            self._hook = hook
+        return hook
+
+    def _policy(self) -> WaitPolicy:
+        raise NotImplementedError
+
+    def _cancel_target(self) -> Any:
+        """The Progress to cancel on timeout or kill, or None when there is none yet."""
+        raise NotImplementedError
+
+    def _defer_wait(
+        self,
+        context: Context,
+        *,
+        progress_id: str,
+        poll_interval: float,
+        timeout: float | None,
+        lti_course_id: str | None = None,
+        exponential_backoff: bool = False,
+        max_wait: float | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        now = time.time()
+        trigger = CanvasProgressTrigger(
+            progress_id=progress_id,
+            canvas_conn_id=self.canvas_conn_id,
+            poll_interval=poll_interval,
+            # Absolute, so that a triggerer restart, which rebuilds the trigger, keeps the deadline.
+            deadline=now + timeout if timeout is not None else None,
+            started_at=now,
+            cancel_messages=list(self.cancel_messages),
+            lti_course_id=lti_course_id,
+            max_consecutive_failures=self.max_consecutive_failures,
+            cancel_on_kill=self.cancel_on_kill,
+            kill_message=kill_message_for(context, "the task was killed"),
+            exponential_backoff=exponential_backoff,
+            max_wait=max_wait,
+        )
+        # Airflow's deferral timeout only backs up the trigger's own wall-clock deadline.
+        backstop = timedelta(seconds=timeout) + DEFERRAL_GRACE if timeout is not None else None
+        self.defer(trigger=trigger, method_name="execute_complete", kwargs=kwargs, timeout=backstop)  # type: ignore[attr-defined]
+
+    def _resume(self, context: Context, event: Any) -> Any:
+        """Read the trigger's event (validated) into the task's result, cancelling on timeout if asked."""
+        try:
+            return self._policy().from_event(event, context)
+        except CanvasWaitTimeout:
+            self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
+            raise
+
+    def on_kill(self) -> None:
+        """Cancel the Canvas job when the task is killed, if ``cancel_on_kill`` (never raises)."""
+        self._cancel(None, "the task was killed", enabled=self.cancel_on_kill)
+
+    def _cancel(self, context: Context | None, reason: str, *, enabled: bool) -> None:
+        target = self._cancel_target()
+        if enabled and target is not None:
+            cancel_if_pending(self.hook, target, kill_message_for(context, reason), self.log)
 
 
 def cancel_if_pending(hook: CanvasHook, progress_id: Any, message: str, log: Any) -> None:

@@ -21,14 +21,10 @@ from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProg
 from airflow_provider_canvas_progress.rendered import native, native_values
 from airflow_provider_canvas_progress.waiting import (
     DEFAULT_FAIL_ON,
-    DEFERRAL_GRACE,
     PROGRESS_XCOM_KEY,
-    CanvasWaitTimeout,
+    DeferredWait,
     WaitPolicy,
-    cancel_if_pending,
     failing_fast,
-    kill_message_for,
-    make_trigger,
     validate_timing,
 )
 
@@ -42,7 +38,7 @@ def _templated(value: Any) -> bool:
     return isinstance(value, str) and "{{" in value
 
 
-class CanvasStartJobOperator(BaseOperator):  # type: ignore[misc]
+class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
     """Call a Canvas endpoint that starts a background job, and optionally wait for the job.
 
     The Progress is found in the answer whatever its shape (a Progress, ``{"progress": {...}}``,
@@ -121,13 +117,6 @@ class CanvasStartJobOperator(BaseOperator):  # type: ignore[misc]
     def _policy(self) -> WaitPolicy:
         return WaitPolicy.of(self.cancel_messages, self.fail_on, retry_failed_jobs=True)
 
-    @property
-    def hook(self) -> CanvasHook:
-        hook = getattr(self, "_hook", None)
-        if hook is None:
-            hook = self._hook = CanvasHook(self.canvas_conn_id)
-        return hook
-
     def prepare(self) -> None:
         """Check rendered arguments before anything is sent; subclasses validate their own here."""
 
@@ -147,7 +136,13 @@ class CanvasStartJobOperator(BaseOperator):  # type: ignore[misc]
             return policy.result(progress, context)
         self._push_pending(progress, context)
         if self.deferrable:
-            self._defer(progress, context)
+            self._defer_wait(
+                context,
+                progress_id=progress.id,
+                poll_interval=self.poll_interval,
+                timeout=self.wait_timeout,
+                kwargs={"progress_id": progress.id},
+            )
         return self._wait(progress, policy, context)
 
     def _pending_or_result(self, progress: Progress, policy: WaitPolicy, context: Context) -> dict[str, Any]:
@@ -175,41 +170,15 @@ class CanvasStartJobOperator(BaseOperator):  # type: ignore[misc]
             self.log.info("%s", poll_line(progress))
         return policy.result(progress, context)
 
-    def _defer(self, progress: Progress, context: Context) -> None:
-        trigger = make_trigger(
-            progress_id=progress.id,
-            canvas_conn_id=self.canvas_conn_id,
-            poll_interval=self.poll_interval,
-            timeout=self.wait_timeout,
-            cancel_messages=self.cancel_messages,
-            lti_course_id=None,
-            max_consecutive_failures=self.max_consecutive_failures,
-            cancel_on_kill=self.cancel_on_kill,
-            kill_message=kill_message_for(context, "the task was killed"),
-        )
-        backstop = timedelta(seconds=self.wait_timeout) + DEFERRAL_GRACE if self.wait_timeout is not None else None
-        self.defer(
-            trigger=trigger, method_name="execute_complete", kwargs={"progress_id": progress.id}, timeout=backstop
-        )
-
     def execute_complete(self, context: Context, event: Any = None, progress_id: str | None = None) -> Any:
         """Resume after the trigger fired: validate its event and read the outcome."""
         # The event names the Progress too: ``dag.test()`` passes only the event, not the defer kwargs.
         event_id = event.get("progress_id") if isinstance(event, dict) else None
         self._progress_id = progress_id or (event_id if isinstance(event_id, str) else None)
-        try:
-            return self._policy().from_event(event, context)
-        except CanvasWaitTimeout:
-            self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
-            raise
+        return self._resume(context, event)
 
-    def on_kill(self) -> None:
-        """Cancel the job this task started, if ``cancel_on_kill`` (never raises)."""
-        self._cancel(None, "the task was killed", enabled=self.cancel_on_kill)
-
-    def _cancel(self, context: Context | None, reason: str, *, enabled: bool) -> None:
-        if enabled and self._progress_id is not None:
-            cancel_if_pending(self.hook, self._progress_id, kill_message_for(context, reason), self.log)
+    def _cancel_target(self) -> Any:
+        return self._progress_id
 
 
 def _course_ids(value: Any, task_id: str) -> list[str]:

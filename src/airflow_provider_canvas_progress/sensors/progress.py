@@ -23,14 +23,10 @@ from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProg
 from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
 from airflow_provider_canvas_progress.waiting import (
     DEFAULT_FAIL_ON,
-    DEFERRAL_GRACE,
     PROGRESS_XCOM_KEY,
-    CanvasWaitTimeout,
+    DeferredWait,
     WaitPolicy,
-    cancel_if_pending,
     failing_fast,
-    kill_message_for,
-    make_trigger,
     validate_timing,
 )
 
@@ -41,7 +37,7 @@ def _seconds(value: timedelta | float | None) -> float | None:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
+class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[misc]
     """Wait until a Canvas Progress ends: ``completed``, ``failed`` or cancelled.
 
     Works in ``poke`` and ``reschedule`` mode and, with ``deferrable=True``, in the triggerer
@@ -137,14 +133,6 @@ class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
 
     # -- shared --------------------------------------------------------------------------------
 
-    @property
-    def hook(self) -> CanvasHook:
-        """A hook per task instance (cached), so the connection is read once per try."""
-        hook = getattr(self, "_hook", None)
-        if hook is None:
-            hook = self._hook = CanvasHook(self.canvas_conn_id)
-        return hook
-
     def _policy(self) -> WaitPolicy:
         return WaitPolicy.of(self.cancel_messages, self.fail_on)
 
@@ -190,38 +178,19 @@ class CanvasProgressSensor(BaseSensorOperator):  # type: ignore[misc]
         if progress.is_terminal:
             return self._policy().result(progress, context)
         self._remember_pending(progress, context)
-        timeout = float(self.timeout) if self.timeout is not None else None
-        trigger = make_trigger(
+        self._defer_wait(
+            context,
             progress_id=progress.id if self.lti_course_id is None else str(self.progress_id),
-            canvas_conn_id=self.canvas_conn_id,
             poll_interval=float(self.poke_interval),
-            timeout=timeout,
-            cancel_messages=self.cancel_messages,
+            timeout=float(self.timeout) if self.timeout is not None else None,
             lti_course_id=str(self.lti_course_id) if self.lti_course_id is not None else None,
-            max_consecutive_failures=self.max_consecutive_failures,
-            cancel_on_kill=self.cancel_on_kill,
-            kill_message=kill_message_for(context, "the task was killed"),
             exponential_backoff=bool(self.exponential_backoff),
             max_wait=_seconds(self.max_wait),
         )
-        # Airflow's deferral timeout only backs up the trigger's own wall-clock deadline.
-        backstop = timedelta(seconds=timeout) + DEFERRAL_GRACE if timeout is not None else None
-        self.defer(trigger=trigger, method_name="execute_complete", timeout=backstop)
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger fired: validate its event and read the outcome."""
-        try:
-            return self._policy().from_event(event, context)
-        except CanvasWaitTimeout:
-            self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
-            raise
+        return self._resume(context, event)
 
-    # -- cancelling ----------------------------------------------------------------------------
-
-    def on_kill(self) -> None:
-        """Cancel the Canvas job when the task is killed, if ``cancel_on_kill`` (never raises)."""
-        self._cancel(None, "the task was killed", enabled=self.cancel_on_kill)
-
-    def _cancel(self, context: Context | None, reason: str, *, enabled: bool) -> None:
-        if enabled:
-            cancel_if_pending(self.hook, self.progress_id, kill_message_for(context, reason), self.log)
+    def _cancel_target(self) -> Any:
+        return self.progress_id
