@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable
@@ -164,6 +165,27 @@ def test_each_retry_is_logged_with_its_attempt_number(
     text = emitted()
     assert f"Attempt 1/{FAST_RETRIES['max_attempts']} failed" in text
     assert f"Attempt 2/{FAST_RETRIES['max_attempts']} failed" in text
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_the_first_attempt_counts_towards_the_retry_budget(
+    sim: CanvasSimulator, hook: CanvasHook, progress_id: str, emitted: Callable[[], str], path: str
+) -> None:
+    # The first attempt is made outside tenacity (it is the hot path of every poll); it must still
+    # be attempt 1 of max_attempts, with the same log lines, on both paths.
+    attempts = FAST_RETRIES["max_attempts"]
+    sim.inject(Fault.status(503), times=attempts)
+
+    async def read_async() -> None:
+        async with hook:
+            await hook.aget_progress(progress_id)
+
+    with pytest.raises(CanvasServerError):
+        hook.get_progress(progress_id) if path == "sync" else asyncio.run(read_async())
+
+    assert len(sim.requests) == attempts
+    text = emitted()
+    assert [n for n in range(1, attempts + 1) if f"Attempt {n}/{attempts} failed" in text] == list(range(1, attempts))
 
 
 def test_job_starting_post_that_timed_out_is_not_sent_twice(sim: CanvasSimulator, connect: Connect) -> None:

@@ -241,11 +241,20 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         gate = gate_for(settings)
         check_token_reaches(settings.auth_type, call.path, label=self._label, call=call.label)
         renewal = Renewal()
+        try:
+            # Almost every call succeeds at once; tenacity is entered only when there is something
+            # to retry, and is handed this failure as its attempt 1: back-off and logs are unchanged.
+            return self._attempt(call, settings, gate, renewal)
+        except CanvasError as error:
+            failure: CanvasError | None = error
         retrying = tenacity.Retrying(
             **policy.tenacity_kwargs(self._log_retry(call, policy), idempotent=call.idempotent)
         )
         for attempt in retrying:
             with attempt:
+                if failure is not None:  # attempt 1 is the one already made
+                    replay, failure = failure, None
+                    raise replay
                 return self._attempt(call, settings, gate, renewal)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
@@ -330,11 +339,20 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         gate = gate_for(settings)
         check_token_reaches(settings.auth_type, call.path, label=self._label, call=call.label)
         renewal = Renewal()
+        try:
+            # As in _execute: a triggerer polls thousands of times a minute, and building and
+            # stepping an AsyncRetrying for each poll costs about as much as parsing the answer.
+            return await self._aattempt(call, settings, session, gate, renewal)
+        except CanvasError as error:
+            failure: CanvasError | None = error
         retrying = tenacity.AsyncRetrying(
             **policy.tenacity_kwargs(self._log_retry(call, policy), idempotent=call.idempotent)
         )
         async for attempt in retrying:
             with attempt:
+                if failure is not None:  # attempt 1 is the one already made
+                    replay, failure = failure, None
+                    raise replay
                 return await self._aattempt(call, settings, session, gate, renewal)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
