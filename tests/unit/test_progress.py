@@ -215,6 +215,45 @@ def test_timestamps_are_read_with_z_and_with_offsets(
     assert parse_progress(progress_payload).created_at == expected
 
 
+@given(
+    moment=st.datetimes(min_value=pendulum.naive(1970, 1, 1), max_value=pendulum.naive(2100, 1, 1)),
+    minutes=st.integers(min_value=-12 * 60, max_value=14 * 60),
+    zulu=st.booleans(),
+    fraction=st.booleans(),
+)
+def test_the_fast_timestamp_path_reads_exactly_what_pendulum_reads(
+    moment: Any, minutes: int, zulu: bool, fraction: bool
+) -> None:
+    # Canvas's own timestamp form skips pendulum.parse (a hot path); the result must not differ in
+    # value, offset, zone type or text.
+    zone = pendulum.UTC if zulu else pendulum.FixedTimezone(minutes * 60)
+    text = pendulum.instance(moment, tz=zone).isoformat(timespec="microseconds" if fraction else "seconds")
+    if zulu:
+        text = text.replace("+00:00", "Z")
+    payload = {"id": 1, "workflow_state": "running", "created_at": text}
+
+    fast = parse_progress(payload).created_at
+    slow = pendulum.parse(text, exact=True)
+
+    assert fast is not None
+    assert (fast, fast.utcoffset(), type(fast.tzinfo), fast.isoformat()) == (
+        slow,
+        slow.utcoffset(),
+        type(slow.tzinfo),
+        slow.isoformat(),  # type: ignore[union-attr]
+    )
+
+
+@pytest.mark.parametrize("text", ["2013-13-15T15:00:00Z", "2013-02-30T15:00:00Z", "2013-01-15T25:00:00+00:00"])
+def test_a_timestamp_in_canvas_form_with_an_impossible_date_is_refused(
+    progress_payload: dict[str, Any], text: str
+) -> None:
+    progress_payload["created_at"] = text
+
+    with pytest.raises(CanvasResponseError, match="created_at"):
+        parse_progress(progress_payload)
+
+
 def test_offset_of_older_canvas_is_kept(progress_payload: dict[str, Any]) -> None:
     progress_payload["updated_at"] = "2013-01-15T08:00:00-07:00"
 

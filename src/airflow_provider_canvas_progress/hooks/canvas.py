@@ -90,7 +90,8 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
     with capped exponential back-off; everything else raises a typed
     :class:`~airflow_provider_canvas_progress.core.errors.CanvasError` at once.
 
-    Async use (triggers) holds one aiohttp session for the hook's life::
+    Async use (triggers) borrows, for the hook's life, the aiohttp session shared by every hook of
+    the same token on the event loop (the last one out closes it)::
 
         async with CanvasHook("canvas_default") as hook:
             progress = await hook.aget_progress(123)

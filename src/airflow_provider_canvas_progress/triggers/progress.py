@@ -2,8 +2,8 @@
 
 A deferred sensor holds no worker slot; this trigger does the waiting, in the triggerer's event
 loop, alongside hundreds of others. It therefore never blocks (connections are read with
-``aget_connection``), holds one aiohttp session for its whole life, and shares a per-token
-in-flight cap and rate pacer with every other Canvas trigger in the process (see
+``aget_connection``), and borrows one aiohttp session, an in-flight cap and a rate pacer shared by
+every Canvas trigger on the same token in the process (see
 :class:`~airflow_provider_canvas_progress.hooks.canvas.CanvasHook`).
 """
 
