@@ -45,11 +45,6 @@ def _scale_panels(runs: list[WaitRun], metric: str, ylabel: str, *, log: bool) -
             if points:
                 xs, ys = zip(*points, strict=True)
                 axis.plot(xs, ys, marker="o", label=LABELS[style], color=COLOURS[style])
-        experiments = [r for r in runs if r.transport == transport and r.style == "ours_shared_session"]
-        for r in experiments:
-            axis.scatter([r.n], [getattr(r, metric)], marker="*", s=140, color=COLOURS["ours"], zorder=3)
-        if experiments:
-            axis.scatter([], [], marker="*", s=80, color=COLOURS["ours"], label=LABELS["ours_shared_session"])
         axis.set_xscale("log")
         sizes = sorted({r.n for r in runs if r.transport == transport})
         axis.set_xticks(sizes, [f"{n:,}" for n in sizes])
@@ -68,7 +63,7 @@ def _scale_panels(runs: list[WaitRun], metric: str, ylabel: str, *, log: bool) -
 
 def scale_figures(runs: list[WaitRun], folder: Path) -> list[tuple[str, str]]:
     """CPU per poll, memory per wait and detection delay against N."""
-    main = [r for r in runs if r.style in (*STYLES, "ours_shared_session")]
+    main = [r for r in runs if r.style in STYLES]
     made = []
     figure = _scale_panels(main, "steady_cpu_ms_per_poll", "CPU ms per poll (steady state)", log=False)
     made.append(("CPU per poll", _save(figure, folder, "scale_cpu_per_poll.png")))

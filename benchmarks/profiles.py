@@ -25,8 +25,6 @@ class Profile:
     scale: tuple[ScaleSize, ...]
     #: ``tls`` (HTTPS through the TLS front, as Canvas is reached) and/or ``http`` (plain, loopback).
     transports: tuple[str, ...]
-    #: N at which the shared-session experiment runs (TLS only); 0 skips it.
-    experiment_n: int
     throttle_waits: int
     throttle_poll_interval: float
     throttle_latency: float
@@ -45,8 +43,6 @@ FULL = Profile(
     name="full",
     scale=(ScaleSize(100, 2.0), ScaleSize(1000, 5.0), ScaleSize(5000, 20.0)),
     transports=("tls", "http"),
-    # The shared-session experiment measured the fix that now ships (hooks/gates.py): off.
-    experiment_n=0,
     throttle_waits=1000,
     throttle_poll_interval=10.0,
     throttle_latency=0.05,
@@ -65,7 +61,6 @@ QUICK = Profile(
     name="quick",
     scale=(ScaleSize(50, 1.0), ScaleSize(200, 1.0)),
     transports=("tls",),
-    experiment_n=0,
     throttle_waits=100,
     throttle_poll_interval=2.0,
     throttle_latency=0.05,

@@ -126,10 +126,10 @@ def markdown(results: Results, image_folder: str, figures: dict[str, Any]) -> st
         )
         add("")
         add(
-            "- **ours**: `CanvasProgressTrigger` as shipped: one aiohttp session for the trigger's life, the "
-            "per-token cap of 4 requests in flight and the rate pacer shared by all triggers of the process, "
-            "retries, a typed event, and an INFO log line per poll (written to a file, as the triggerer writes "
-            "trigger logs)."
+            "- **ours**: `CanvasProgressTrigger` as shipped: the aiohttp session, the per-token cap of 4 "
+            "requests in flight and the rate pacer shared by all triggers of the process on one token, retries, "
+            "a typed event, and an INFO log line whenever a Progress's state or completion changes (written to a "
+            "file, as the triggerer writes trigger logs)."
         )
         add(
             "- **session per poll** (baseline): a minimal `BaseTrigger` subclass (`benchmarks/waiters.py`) "

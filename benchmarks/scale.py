@@ -43,7 +43,7 @@ def run_one(style: str, n: int, poll_interval: float, transport: str) -> WaitRun
 
 
 def run(profile: Profile, say: Callable[[str], None]) -> list[WaitRun]:
-    """Every size, transport and style of the profile, plus the shared-session experiment."""
+    """Every size, transport and style of the profile."""
     runs: list[WaitRun] = []
     for transport in profile.transports:
         for size in profile.scale:
@@ -55,8 +55,4 @@ def run(profile: Profile, say: Callable[[str], None]) -> list[WaitRun]:
                     f"(steady), {result.rss_kb_per_wait:.1f} KB/wait, {result.wall_seconds:.0f} s"
                 )
                 runs.append(result)
-    if profile.experiment_n and "tls" in profile.transports:
-        size = next(s for s in profile.scale if s.n == profile.experiment_n)
-        say(f"scale: tls N={size.n} ours_shared_session (experiment)")
-        runs.append(run_one("ours_shared_session", size.n, size.poll_interval, "tls"))
     return runs

@@ -89,8 +89,6 @@ async def _run(spec: dict[str, Any]) -> dict[str, Any]:
     floor: waiters.KeepaliveFloor | None = None
     if style == "ours":
         wait = waiters.ours()
-    elif style == "ours_shared_session":
-        wait = waiters.ours_shared_session()
     elif style == "session_per_poll":
         wait = waiters.session_per_poll()
     else:

@@ -1,14 +1,12 @@
 """Three ways to wait on a Canvas Progress from an event loop, measured side by side.
 
 * ``ours``: :class:`~airflow_provider_canvas_progress.triggers.progress.CanvasProgressTrigger`,
-  as shipped (one aiohttp session for the trigger's life, the per-token in-flight cap and pacer,
-  retries, a typed event, an INFO line per poll).
+  as shipped (the aiohttp session, in-flight cap and pacer shared by every trigger on the token,
+  retries, a typed event, an INFO line per change of state or completion).
 * ``session_per_poll``: :class:`SessionPerPollTrigger`, the pattern common in other providers'
   triggers (e.g. ``HttpAsyncHook``-style code): a fresh ``aiohttp.ClientSession`` per poll, so a
   new TCP (in production: TLS) connection per poll. It is generous to that pattern: it reads the
   connection once, and it tolerates errors and throttled answers instead of failing the wait.
-* ``ours_shared_session``: an experiment for the results' suggested fix (see
-  :func:`ours_shared_session`); not what ships.
 * ``keepalive_floor``: no trigger at all, one shared keep-alive session and a bare
   GET / ``json.loads`` / state check loop per wait. Nothing real can be cheaper; it is the floor.
 
@@ -77,28 +75,6 @@ def ours(conn_id: str = "canvas_default") -> Wait:
         return await _first_event(trigger)
 
     return wait
-
-
-def ours_shared_session(conn_id: str = "canvas_default") -> Wait:
-    """An experiment, not the shipped code: ``CanvasProgressTrigger`` with every hook of the
-    process sharing one aiohttp session (so at most ``max_in_flight * 2`` pooled connections),
-    to measure the fix suggested in the results. The hook is patched in this process only."""
-    from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
-
-    shared: dict[str, aiohttp.ClientSession] = {}
-    new_session = CanvasHook._new_session
-
-    def shared_session(settings: Any) -> aiohttp.ClientSession:
-        if "session" not in shared:
-            shared["session"] = new_session(settings)
-        return shared["session"]
-
-    async def keep_open(self: Any) -> None:
-        self._session = None
-
-    CanvasHook._new_session = staticmethod(shared_session)  # type: ignore[method-assign]
-    CanvasHook.aclose = keep_open  # type: ignore[method-assign]
-    return ours(conn_id)
 
 
 def _session_per_poll_trigger_class() -> type:
@@ -185,7 +161,6 @@ class KeepaliveFloor:
 STYLES = ("ours", "session_per_poll", "keepalive_floor")
 LABELS = {
     "ours": "CanvasProgressTrigger (ours)",
-    "ours_shared_session": "ours, one shared session (experiment)",
     "session_per_poll": "session per poll (baseline)",
     "keepalive_floor": "raw keep-alive GET loop (floor)",
 }

@@ -68,7 +68,7 @@ def test_slow_answer_beyond_the_timeout_is_abandoned_and_retried(
 
     assert progress.workflow_state is WorkflowState.COMPLETED
     assert len(sim.requests) == 2
-    assert elapsed < 2.0  # the 5 s answer was not waited for
+    assert elapsed < 4.0  # the 5 s answer was not waited for (about 0.3 s; slack for a loaded CI)
 
 
 @pytest.mark.parametrize(

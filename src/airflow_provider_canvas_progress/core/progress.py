@@ -217,7 +217,7 @@ _KNOWN_KEYS = frozenset(
 )  # fmt: skip
 
 
-#: The one form Canvas writes timestamps in (Rails' ``as_json``): UTC ``Z`` or an offset, optional fraction.
+#: How Canvas writes timestamps (ISO 8601 from Rails' JSON encoder): ``Z`` or an offset, optional fraction.
 _CANVAS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
 
 
