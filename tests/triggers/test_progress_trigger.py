@@ -52,7 +52,8 @@ async def test_failed_job_fires_an_ended_event_with_canvas_message(canvas: Canva
 
 async def test_deadline_fires_a_timeout_event_with_the_last_progress(canvas: CanvasSimulator) -> None:
     pid = canvas.create_progress(script=JobScript.never_ending(running_for=0.1))
-    event = WaitEvent.from_payload(await first_event(trigger(pid, deadline=time.time() + 0.5)))
+    # 3 s: room for the connection lookup and first polls on a loaded machine (it is a deadline, not a sleep).
+    event = WaitEvent.from_payload(await first_event(trigger(pid, deadline=time.time() + 3.0)))
     assert event.status is WaitStatus.TIMEOUT
     assert event.progress is not None
     assert event.progress.is_pending
