@@ -324,6 +324,7 @@ def test_start_job_finds_the_progress_in_a_progress_key(canvas: CanvasSimulator)
 
 
 def test_start_job_follows_a_progress_url(canvas: CanvasSimulator) -> None:
+    canvas.script_next_job(JobScript.never_ending())  # still pending when read, however slow the machine
     data = {"migration_type": "course_copy_importer"}
     result = run("start_job", method="POST", endpoint="/api/v1/courses/1/content_migrations", data=data)
     value = result.xcom("start")

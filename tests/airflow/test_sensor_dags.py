@@ -111,6 +111,14 @@ def test_soft_fail_turns_a_failed_job_into_a_skip(canvas: CanvasSimulator, mode:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_soft_fail_skips_a_job_that_had_failed_before_the_first_poke(canvas: CanvasSimulator, mode: str) -> None:
+    # Deferrable reads once on the worker before deferring; a failure seen there must skip too.
+    pid = canvas.create_progress(script=JobScript.instant("failed"))
+    result = run(mode, "soft", pid)
+    assert result.states == {"wait": "skipped"}
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_transient_canvas_errors_do_not_fail_the_wait(canvas: CanvasSimulator, mode: str) -> None:
     pid = job(canvas, outcome="completed")
     canvas.inject(Fault.html(503), times=2, path=r"^/api/v1/progress/")

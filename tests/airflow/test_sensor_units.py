@@ -9,11 +9,12 @@ from typing import Any
 
 import pendulum
 import pytest
+from airflow.providers.common.compat.sdk import AirflowSkipException, TaskDeferred
 
 from airflow_provider_canvas_progress.compat import TRIGGER_RENDERS_TEMPLATES
 from airflow_provider_canvas_progress.core.events import EVENT_VERSION, TriggerEventError
 from airflow_provider_canvas_progress.sensors.progress import CanvasProgressSensor
-from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript
+from airflow_provider_canvas_progress.testing import CanvasSimulator, Fault, JobScript
 from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
 from tests.airflow.runner import DagResult, load_dag, run_dag
 
@@ -100,6 +101,41 @@ def test_execute_complete_reads_a_valid_failed_event_as_a_failure() -> None:
 
     with pytest.raises(CanvasJobFailed, match="Unexpected error, ID: 9"):
         sensor().execute_complete({"ti": FakeTI()}, event=ended_event("1", "failed", "Unexpected error, ID: 9"))
+
+
+# The poke a deferrable sensor makes before deferring treats errors as any poke does: dag.test()
+# covers soft_fail with a job that failed before it; these cover the cases no DAG variant has.
+
+
+def test_first_poke_with_never_fail_skips_on_an_unknown_progress(canvas: CanvasSimulator) -> None:
+    with pytest.raises(AirflowSkipException, match=r"never_fail.*987654"):
+        sensor(progress_id="987654", never_fail=True).execute({"ti": FakeTI()})
+
+
+def test_first_poke_with_silent_fail_defers_through_an_outage(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress(script=JobScript.never_ending())
+    canvas.inject(Fault.html(503), times=3, path=r"^/api/v1/progress/")  # every attempt of the first read
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor(progress_id=pid, silent_fail=True).execute({"ti": FakeTI()})
+    assert deferred.value.trigger.progress_id == pid
+
+
+def test_first_poke_without_silent_fail_lets_an_outage_reach_airflow_retries(canvas: CanvasSimulator) -> None:
+    from airflow_provider_canvas_progress.core.errors import CanvasError
+
+    pid = canvas.create_progress(script=JobScript.never_ending())
+    canvas.inject(Fault.html(503), times=3, path=r"^/api/v1/progress/")
+    with pytest.raises(CanvasError) as raised:
+        sensor(progress_id=pid).execute({"ti": FakeTI()})
+    assert raised.value.retryable
+
+
+def test_deferring_keeps_the_global_id_the_user_gave(canvas: CanvasSimulator) -> None:
+    pid = canvas.create_progress(script=JobScript.never_ending())
+    global_id = str(10_000_000_000_000 + int(pid))  # shard 1; Canvas answers with the local id
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor(progress_id=global_id).execute({"ti": FakeTI()})
+    assert deferred.value.trigger.progress_id == global_id
 
 
 def test_fail_on_is_validated_when_the_dag_is_parsed() -> None:

@@ -241,3 +241,41 @@ async def test_many_async_reads_share_one_lti_token(sim: CanvasSimulator, connec
         await asyncio.gather(*(hook.aget_progress(pid, lti_course_id=LTI_COURSE) for _ in range(25)))
 
     assert token_requests(sim) == 1
+
+
+class _TaskInstance:
+    """Just enough of a task instance for the sensor's first poke and its cancel message."""
+
+    dag_id, task_id, run_id = "nightly", "wait", "manual__1"
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        pass
+
+
+def test_a_deferred_sensor_keeps_reading_an_lti_progress_url_through_the_lti_endpoint(
+    sim: CanvasSimulator, connect: Connect, lti_tool: LtiTool
+) -> None:
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    from airflow_provider_canvas_progress.sensors.progress import CanvasProgressSensor
+
+    pid = assignment_progress(sim, JobScript.never_ending())
+    connect(sim, lti_tool)
+    task = CanvasProgressSensor(
+        task_id="wait", progress_id=f"{sim.base_url}{LTI_READ}{pid}", deferrable=True, poke_interval=0.05
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute({"ti": _TaskInstance()})  # type: ignore[arg-type]
+    trigger = deferred.value.trigger
+    assert (trigger.progress_id, trigger.lti_course_id) == (pid, str(LTI_COURSE))
+
+    sim.set_progress(pid, workflow_state="completed", completion=100)
+
+    async def first_event() -> dict[str, Any]:
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("the trigger ended without an event")
+
+    assert asyncio.run(first_event())["progress"]["workflow_state"] == "completed"
+    reads = [path for method, path, _ in calls(sim) if method == "GET"]
+    assert set(reads) == {f"{LTI_READ}{pid}"}  # never /api/v1, where the LTI token is refused

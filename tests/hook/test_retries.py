@@ -60,7 +60,7 @@ def test_slow_answer_beyond_the_timeout_is_abandoned_and_retried(
     sim: CanvasSimulator, connect: Connect, progress_id: str
 ) -> None:
     sim.inject(Fault.delay(5.0))
-    hook = connect(sim, timeout=0.2)
+    hook = connect(sim, timeout=1.0)  # abandons the 5 s answer; ample for the retry's answer under load
 
     started = time.monotonic()
     progress = hook.get_progress(progress_id)
@@ -68,7 +68,7 @@ def test_slow_answer_beyond_the_timeout_is_abandoned_and_retried(
 
     assert progress.workflow_state is WorkflowState.COMPLETED
     assert len(sim.requests) == 2
-    assert elapsed < 4.0  # the 5 s answer was not waited for (about 0.3 s; slack for a loaded CI)
+    assert elapsed < 4.5  # the 5 s answer was not waited for (about 1.1 s; slack for a loaded CI)
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_throttled_answer_is_retried_after_the_throttle_pause(
     first, second = sim.requests
     assert progress.workflow_state is WorkflowState.COMPLETED
     assert (first.status, second.status) == (status, 200)
-    assert THROTTLE_MIN_WAIT - 0.5 <= second.time - first.time <= THROTTLE_MIN_WAIT + 3
+    assert THROTTLE_MIN_WAIT - 0.5 <= second.time - first.time <= THROTTLE_MIN_WAIT + 5
 
 
 def _bad_request(sim: CanvasSimulator, connect: Connect) -> Callable[[], object]:

@@ -27,10 +27,14 @@ async def burst(sim: CanvasSimulator, count: int, token: str | None = None) -> l
         return await asyncio.gather(*(one() for _ in range(count)))
 
 
+BURST_HOLD = 1.5
+
+
 @pytest.fixture
 def slow_sim(canvas_simulator_factory: Callable[..., CanvasSimulator]) -> CanvasSimulator:
-    # A ManualClock keeps the bucket from draining, so the count depends only on concurrency.
-    return canvas_simulator_factory(clock=ManualClock(), latency=0.4)
+    # A ManualClock keeps the bucket from draining, so the count depends only on concurrency: every
+    # request of a burst must arrive while the first is still held (1.5 s, ample on a loaded machine).
+    return canvas_simulator_factory(clock=ManualClock(), latency=BURST_HOLD)
 
 
 # -- headers ----------------------------------------------------------------------------------
@@ -95,7 +99,7 @@ async def test_admitted_answers_under_load_report_remaining_within_canvas_bounds
 
 
 async def test_throttle_can_answer_429(canvas_simulator_factory: Callable[..., CanvasSimulator]) -> None:
-    sim = canvas_simulator_factory(clock=ManualClock(), latency=0.4, throttle_status=429)
+    sim = canvas_simulator_factory(clock=ManualClock(), latency=BURST_HOLD, throttle_status=429)
     refused = [r for r in await burst(sim, 14) if r[0] != 200]
     assert {status for status, _, _ in refused} == {429}
     assert all("Rate Limit Exceeded" in body for _, body, _ in refused)

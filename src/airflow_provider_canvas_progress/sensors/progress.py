@@ -8,8 +8,10 @@ from typing import Any
 
 from airflow_provider_canvas_progress.compat import (
     TRIGGER_RENDERS_TEMPLATES,
+    AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    AirflowTaskTimeout,
     BaseSensorOperator,
     Context,
     PokeReturnValue,
@@ -174,19 +176,48 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
             raise
 
     def _execute_deferrable(self, context: Context) -> Any:
-        progress = self._read(context)
-        if progress.is_terminal:
-            return self._policy().result(progress, context)
-        self._remember_pending(progress, context)
+        first = self._first_poke(context)
+        if first.is_done:
+            return first.xcom_value
+        # Defer on the reference the user gave, not on the id Canvas answered with: an LTI progress
+        # URL must keep its LTI route, and a global id stays global.
+        ref = self.hook.parse_ref(self.progress_id)
+        lti_course_id = self.lti_course_id if self.lti_course_id is not None else ref.lti_course_id
         self._defer_wait(
             context,
-            progress_id=progress.id if self.lti_course_id is None else str(self.progress_id),
+            progress_id=ref.id,
             poll_interval=float(self.poke_interval),
             timeout=float(self.timeout) if self.timeout is not None else None,
-            lti_course_id=str(self.lti_course_id) if self.lti_course_id is not None else None,
+            lti_course_id=str(lti_course_id) if lti_course_id is not None else None,
             exponential_backoff=bool(self.exponential_backoff),
             max_wait=_seconds(self.max_wait),
         )
+
+    def _first_poke(self, context: Context) -> PokeReturnValue:
+        """The poke made on the worker before deferring, with the base class's error handling.
+
+        Deferring skips the base class's poke loop, which is where ``soft_fail``, ``never_fail`` and
+        ``silent_fail`` act. Without this, a job that had already failed by the first poke would fail
+        a ``soft_fail`` task that skips when the same failure arrives through the trigger.
+        """
+        try:
+            return self.poke(context)
+        except AirflowSkipException:
+            raise
+        except (AirflowSensorTimeout, AirflowTaskTimeout, AirflowFailException) as error:
+            if self.soft_fail or self.never_fail:
+                flag = "soft_fail" if self.soft_fail else "never_fail"
+                raise AirflowSkipException(f"Skipped ({flag}): {error}") from error
+            raise
+        except Exception as error:
+            if self.never_fail:
+                raise AirflowSkipException(f"Skipped (never_fail): {error}") from error
+            if self.silent_fail:
+                # As a silent_fail poke: logged, and the wait goes on (in the triggerer, which has its
+                # own tolerance for transient errors).
+                self.log.error("First poke failed, deferring anyway (silent_fail): %s", error)
+                return PokeReturnValue(is_done=False)
+            raise
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger fired: validate its event and read the outcome."""
