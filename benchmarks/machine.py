@@ -33,7 +33,7 @@ def _cpu_model() -> str:
 
 
 def _commit() -> str:
-    """The checkout's commit, marked when ``src/`` has changes not yet committed."""
+    """The checkout's commit, marked when the package has changes not yet committed."""
     import subprocess
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,11 +42,11 @@ def _commit() -> str:
             ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "src"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "airflow_provider_canvas_progress"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return f"{head} (with uncommitted changes in src/)" if dirty else head
+    return f"{head} (with uncommitted changes in airflow_provider_canvas_progress/)" if dirty else head
 
 
 def facts() -> dict[str, Any]:

@@ -20,8 +20,8 @@ os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="canvas-provider-docs-airfl
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 for key in [k for k in os.environ if k.startswith("AIRFLOW_CONN_")]:
     del os.environ[key]
-# The package is installed (editable) in the docs venv; src/ is a fallback for a bare checkout.
-sys.path.insert(0, str(ROOT / "src"))
+# The package is installed (editable) in the docs venv; the checkout root is a fallback for a bare checkout.
+sys.path.insert(0, str(ROOT))
 
 from airflow_provider_canvas_progress import __version__  # noqa: E402
 

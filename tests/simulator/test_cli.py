@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+SRC = Path(__file__).resolve().parents[2]
 
 
 def test_cli_serves_until_terminated(tmp_path: Path) -> None:
