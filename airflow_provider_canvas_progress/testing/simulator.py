@@ -28,6 +28,7 @@ from .identity import LTI_PROGRESS_SCOPE, TokenKind, TokenState, User
 from .jobs import JobScript
 from .recorder import RecordedRequest, SimulatorStats
 from .render import local_id_of
+from .school import seed_school
 from .state import SimulatorSettings, SimulatorState
 from .store import UNSET, Unset
 from .throttle import BucketSettings
@@ -42,7 +43,9 @@ class CanvasSimulator:
 
     Use it as a context manager (``with CanvasSimulator() as sim:``) or call :meth:`start` and
     :meth:`stop`. At construction it has user 1 ("Sim Admin") with a valid personal access token
-    (:attr:`token`) that may read every context, account 1, and courses 1..100 in account 1.
+    (:attr:`token`) that may read every context, and a small school (:mod:`.school`): root account
+    1 with sub-accounts 2 and 3, terms 1 and 2, courses 1..100 in account 1 (1..3 named, with SIS
+    ids, sections and assignments), students 101..105.
     Developer keys for the token endpoint (``POST /login/oauth2/token``) are added with
     :meth:`add_oauth_client` (refresh grant) and :meth:`add_lti_tool` (LTI client credentials).
 
@@ -103,12 +106,8 @@ class CanvasSimulator:
             default_script=default_job_script if default_job_script is not None else JobScript(),
             record_limit=record_limit,
         )
-        self._state.identity.add_user(User.named(1, "Sim Admin", login_id="sim-admin"))
+        seed_school(self._state.catalog, self._state.identity)
         self.token: str = self._state.identity.add_token(token, user_id=1).token
-        for course_id in range(1, 101):
-            self._state.catalog.add_course(course_id, account_id=1)
-        for conversation_id in range(1, 101):
-            self._state.catalog.add_conversation(conversation_id, participants=(1,))
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
