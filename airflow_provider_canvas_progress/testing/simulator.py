@@ -1,24 +1,18 @@
-"""``CanvasSimulator``: a real Canvas-like HTTP server on loopback, for tests and local DAG runs.
+"""``CanvasSimulator``: a real Canvas-like HTTP(S) server on loopback, for tests and local DAG runs.
 
-The server runs its own event loop in a daemon thread, so one simulator serves sync ``requests``
-clients and async ``aiohttp`` clients of the same test process alike, and thousands of
-keep-alive connections at once (benchmarks run 5,000 pollers against it).
+This is the Python API; the server thread is :mod:`.server`, TLS :mod:`.tls`, the Airflow
+connection forms :mod:`.airflow_conn`, the HTTP behaviour :mod:`.app`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import socket
 import threading
 from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
-from aiohttp import web
-
+from .airflow_conn import connection_json, connection_uri
 from .app import build_app
 from .catalog import Course
 from .clock import Clock, MonotonicClock, WallTime
@@ -29,13 +23,13 @@ from .jobs import JobScript
 from .recorder import RecordedRequest, SimulatorStats
 from .render import local_id_of
 from .school import seed_school
+from .server import ServerThread
 from .state import SimulatorSettings, SimulatorState
 from .store import UNSET, Unset
 from .throttle import BucketSettings
+from .tls import ServerCertificate
 
 __all__ = ["CanvasSimulator"]
-
-_LISTEN_BACKLOG = 4096
 
 
 class CanvasSimulator:
@@ -67,6 +61,8 @@ class CanvasSimulator:
     :param token: the default user's token (random if ``None``).
     :param epoch: the wall time of the clock's starting point, for timestamps.
     :param record_limit: how many requests :attr:`requests` keeps.
+    :param https: serve HTTPS with a certificate for ``127.0.0.1`` and ``localhost`` signed by a CA
+        generated at start (:attr:`ca_bundle`), so clients verify TLS as against real Canvas.
     """
 
     def __init__(
@@ -89,6 +85,7 @@ class CanvasSimulator:
         token: str | None = None,
         epoch: datetime | None = None,
         record_limit: int = 50_000,
+        https: bool = False,
     ) -> None:
         if permission_status not in (401, 403):
             raise ValueError("permission_status must be 401 or 403")
@@ -108,10 +105,10 @@ class CanvasSimulator:
         )
         seed_school(self._state.catalog, self._state.identity)
         self.token: str = self._state.identity.add_token(token, user_id=1).token
+        self._https = https
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: ServerThread | None = None
+        self._tls: ServerCertificate | None = None
         self._port: int | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -119,65 +116,33 @@ class CanvasSimulator:
     def start(self) -> CanvasSimulator:
         """Bind, start serving in a background thread, and return ``self`` once listening.
 
+        With ``https=True`` a fresh CA and server certificate are generated first (:attr:`ca_bundle`).
+
         :raises OSError: if the address cannot be bound.
         """
         with self._lock:
-            if self._thread is not None:
+            if self._server is not None:
                 return self
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            tls = ServerCertificate.generate() if self._https else None
+            server = ServerThread(lambda: build_app(self._state), tls.server_context() if tls else None)
             try:
-                sock.bind((self.host, self._requested_port))
-            except OSError:
-                sock.close()
+                self._port = server.start(self.host, self._requested_port)
+            except BaseException:
+                if tls is not None:
+                    tls.remove()
                 raise
-            self._port = sock.getsockname()[1]
-            ready = threading.Event()
-            failure: list[BaseException] = []
-            thread = threading.Thread(
-                target=self._serve, args=(sock, ready, failure), name=f"canvas-simulator-{self._port}", daemon=True
-            )
-            thread.start()
-            ready.wait()
-            if failure:
-                thread.join()
-                raise failure[0]
-            self._thread = thread
+            self._server, self._tls = server, tls
             return self
 
-    def _serve(self, sock: socket.socket, ready: threading.Event, failure: list[BaseException]) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        # Idle keep-alive connections close at once on stop; in-flight ones get half a second.
-        runner = web.AppRunner(build_app(self._state), access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        try:
-            loop.run_until_complete(runner.setup())
-            site = web.SockSite(runner, sock, backlog=_LISTEN_BACKLOG)
-            loop.run_until_complete(site.start())
-        except BaseException as exc:  # reported to start() in the caller's thread
-            failure.append(exc)
-            sock.close()
-            loop.close()
-            ready.set()
-            return
-        self._loop, self._runner = loop, runner
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
     def stop(self) -> None:
-        """Stop serving and release the port; calling it again does nothing."""
+        """Stop serving and release the port (and delete the CA bundle); calling it again does nothing."""
         with self._lock:
-            thread, loop = self._thread, self._loop
-            self._thread = self._loop = self._runner = None
-        if thread is None or loop is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
+            server, tls = self._server, self._tls
+            self._server = self._tls = None
+        if server is not None:
+            server.stop()
+        if tls is not None:
+            tls.remove()
 
     def __enter__(self) -> CanvasSimulator:
         return self.start()
@@ -190,7 +155,7 @@ class CanvasSimulator:
     @property
     def running(self) -> bool:
         """Whether the server thread is serving."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._server is not None and self._server.alive
 
     @property
     def port(self) -> int:
@@ -203,9 +168,22 @@ class CanvasSimulator:
         return self._port
 
     @property
+    def scheme(self) -> str:
+        """``https`` when started with ``https=True``, else ``http``."""
+        return "https" if self._https else "http"
+
+    @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``: what the hook's connection ``host`` should be."""
-        return f"http://{self.host}:{self.port}"
+        """``http://127.0.0.1:<port>`` (``https://`` with TLS): what the connection ``host`` should be."""
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The PEM file of the CA that signed the server certificate (``https=True``, while started).
+
+        Give it to clients as the ``verify`` extra or ``REQUESTS_CA_BUNDLE``; ``None`` over HTTP.
+        """
+        return str(self._tls.ca_bundle) if self._tls is not None else None
 
     # -- identities and catalog -----------------------------------------------------------------
 
@@ -432,7 +410,7 @@ class CanvasSimulator:
         return self.progress_json(progress_id)
 
     def _url_base(self) -> str:
-        return self.base_url if self._port is not None else f"http://{self.host}"
+        return self.base_url if self._port is not None else f"{self.scheme}://{self.host}"
 
     # -- faults, records, stats -----------------------------------------------------------------
 
@@ -469,23 +447,19 @@ class CanvasSimulator:
     ) -> str:
         """The JSON form of an Airflow connection to this simulator (``AIRFLOW_CONN_<ID>`` value).
 
-        The hook reads ``host`` as the full base URL and ``password`` as the token. ``conn_id`` only
-        names the connection (see :meth:`airflow_conn_env`); it is not part of the JSON.
+        The hook reads ``host`` as the full base URL and ``password`` as the token; under HTTPS the
+        ``verify`` extra names :attr:`ca_bundle`. ``conn_id`` only names the connection (see
+        :meth:`airflow_conn_env`); it is not part of the JSON.
 
         :param credentials: a developer key from :meth:`add_oauth_client` or :meth:`add_lti_tool`:
             the connection then uses its ``auth_type`` instead of the admin token.
         """
         del conn_id
-        if credentials is not None:
-            return json.dumps({"conn_type": "canvas", "host": self.base_url, "extra": credentials.connection_extra()})
-        return json.dumps({"conn_type": "canvas", "host": self.base_url, "password": self.token})
+        return connection_json(self.base_url, self.token, credentials=credentials, ca_bundle=self.ca_bundle)
 
     def airflow_conn_uri(self) -> str:
-        """The URI form: ``canvas://:<token>@http%3A%2F%2F127.0.0.1%3A<port>``.
-
-        The host is URL-encoded because it carries a scheme and port, as Airflow's docs advise.
-        """
-        return f"canvas://:{quote(self.token, safe='')}@{quote(self.base_url, safe='')}"
+        """The URI form: ``canvas://:<token>@http%3A%2F%2F127.0.0.1%3A<port>`` (``?verify=`` under HTTPS)."""
+        return connection_uri(self.base_url, self.token, ca_bundle=self.ca_bundle)
 
     def airflow_conn_env(
         self, conn_id: str = "canvas_default", *, credentials: OAuthClient | LtiTool | None = None
