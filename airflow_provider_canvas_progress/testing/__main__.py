@@ -1,9 +1,10 @@
 """Run a standalone simulator: ``python -m airflow_provider_canvas_progress.testing --port 8765``.
 
 It prints the base URL, the token and an ``export AIRFLOW_CONN_CANVAS_DEFAULT=...`` line (with
-``--https`` also the CA bundle, named in the connection's ``verify`` extra, and an ``export
-REQUESTS_CA_BUNDLE=...`` line for canvasapi), then serves until Ctrl-C or SIGTERM. ``--ready-file`` gets the base URL once the port listens (a
-Makefile can wait for it) and is removed on exit.
+``--https`` also the CA bundle, named in the connection's ``verify`` extra, and an
+``export REQUESTS_CA_BUNDLE=...`` line for canvasapi), then serves until Ctrl-C or SIGTERM.
+``--ready-file`` gets the base URL once the port listens (a Makefile can wait for it) and is
+removed on exit.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 
 from .airflow_conn import connection_json, connection_uri
 from .app import build_app
-from .catalog import Course
+from .catalog import Course, Term
 from .clock import Clock, MonotonicClock, WallTime
 from .developer_keys import DEFAULT_TOKEN_LIFETIME, LtiTool, OAuthClient
 from .faults import Fault
@@ -307,25 +307,73 @@ class CanvasSimulator:
         """``http://127.0.0.1:<port>/login/oauth2/token``: the token endpoint (and LTI assertion audience)."""
         return f"{self.base_url}/login/oauth2/token"
 
-    def add_account(self, account_id: int) -> None:
-        """Register an account."""
-        self._state.catalog.add_account(account_id)
+    def add_account(
+        self,
+        account_id: int,
+        *,
+        name: str | None = None,
+        parent_account_id: int | None = None,
+        sis_account_id: str | None = None,
+    ) -> None:
+        """Register (or replace) an account; ``parent_account_id`` makes it a sub-account."""
+        self._state.catalog.add_account(
+            account_id, name=name, parent_account_id=parent_account_id, sis_account_id=sis_account_id
+        )
 
-    def add_course(self, course_id: int, *, account_id: int = 1, workflow_state: str = "available") -> None:
+    def add_term(
+        self,
+        term_id: int,
+        *,
+        name: str | None = None,
+        account_id: int = 1,
+        sis_term_id: str | None = None,
+        start_at: str | None = None,
+        end_at: str | None = None,
+    ) -> None:
+        """Register (or replace) an enrollment term of a root account (timestamps in ISO 8601)."""
+        self._state.catalog.add_term(
+            Term(term_id, name or f"Term {term_id}", account_id, sis_term_id, start_at, end_at)
+        )
+
+    def add_course(
+        self,
+        course_id: int,
+        *,
+        account_id: int = 1,
+        workflow_state: str = "available",
+        name: str = "",
+        course_code: str = "",
+        sis_course_id: str | None = None,
+        enrollment_term_id: int = 1,
+    ) -> None:
         """Register (or replace) a course; course batch jobs only succeed for known courses."""
-        self._state.catalog.add_course(course_id, account_id=account_id, workflow_state=workflow_state)
+        self._state.catalog.add_course(
+            course_id,
+            account_id=account_id,
+            workflow_state=workflow_state,
+            name=name,
+            course_code=course_code,
+            sis_course_id=sis_course_id,
+            enrollment_term_id=enrollment_term_id,
+        )
 
     def course(self, course_id: int) -> Course | None:
         """Return a course (to check what a batch update did), or ``None``."""
         return self._state.catalog.course(course_id)
 
-    def add_assignment(self, assignment_id: int, *, course_id: int) -> None:
+    def add_assignment(
+        self, assignment_id: int, *, course_id: int, name: str | None = None, points_possible: float = 100.0
+    ) -> None:
         """Register an assignment; LTI Progress lookups need the Progress's assignment in the course."""
-        self._state.catalog.add_assignment(assignment_id, course_id=course_id)
+        self._state.catalog.add_assignment(
+            assignment_id, course_id=course_id, name=name, points_possible=points_possible
+        )
 
-    def add_section(self, section_id: int, *, course_id: int) -> None:
-        """Register a section (unregistered section N belongs to course N)."""
-        self._state.catalog.add_section(section_id, course_id=course_id)
+    def add_section(
+        self, section_id: int, *, course_id: int, name: str | None = None, sis_section_id: str | None = None
+    ) -> None:
+        """Register a section (unregistered section N is the default section of course N)."""
+        self._state.catalog.add_section(section_id, course_id=course_id, name=name, sis_section_id=sis_section_id)
 
     def add_conversation(self, conversation_id: int, *, participants: Iterable[int] = (1,)) -> None:
         """Register a conversation (1..100 exist by default, with user 1 in them)."""

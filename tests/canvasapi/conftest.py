@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from canvasapi import Canvas
 
 from airflow_provider_canvas_progress.testing import CanvasSimulator, ManualClock, pytest_plugin
+from canvasapi import Canvas
 
 # Bound here so the suite runs from a plain checkout too (the plugin is a pytest11 entry point).
 canvas_simulator = pytest_plugin.canvas_simulator

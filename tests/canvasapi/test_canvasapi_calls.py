@@ -5,12 +5,12 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from canvasapi import Canvas
 from canvasapi.exceptions import ResourceDoesNotExist
 from canvasapi.progress import Progress
 from canvasapi.util import combine_kwargs
 
 from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript, ManualClock
+from canvasapi import Canvas
 
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
 

@@ -147,7 +147,8 @@ def test_cancel_of_a_running_non_batch_job_stays(sim: CanvasSimulator, api: Api,
 
 def test_control_api_scripts_a_batch_that_keeps_the_cancel(sim: CanvasSimulator, api: Api, clock: ManualClock) -> None:
     queued = api.session.post(
-        f"{sim.base_url}/__sim__/jobs", json={"script": {"queued_for": 0, "running_for": 10, "overwrites_cancel": False}}
+        f"{sim.base_url}/__sim__/jobs",
+        json={"script": {"queued_for": 0, "running_for": 10, "overwrites_cancel": False}},
     )
     assert queued.status_code == 201
     started = api.put("/api/v1/accounts/1/courses", data={"event": "offer", "course_ids[]": ["1"]}).json()
