@@ -109,7 +109,10 @@ async def list_sub_accounts(request: web.Request, caller: Caller) -> web.StreamR
 
 
 async def list_account_courses(request: web.Request, caller: Caller) -> web.StreamResponse:
-    """``GET /api/v1/accounts/:id/courses``: the account's courses (not deleted), by id."""
+    """``GET /api/v1/accounts/:id/courses``: the account's courses (not deleted), by id.
+
+    ``enrollment_term_id`` (an id or ``sis_term_id:...``) keeps one term's courses.
+    """
     state = request.app[STATE_KEY]
     account = _account(state, request.match_info["account_id"])
     if account is None:
@@ -117,6 +120,16 @@ async def list_account_courses(request: web.Request, caller: Caller) -> web.Stre
     if not caller.token.can_access("Account", account.id):
         return errors.unauthorized(state.settings.permission_status)
     courses = [c for c in state.catalog.courses() if c.account_id == account.id and c.workflow_state != "deleted"]
+    term = request.query.get("enrollment_term_id")
+    if term is not None:
+        terms = state.catalog.terms(state.catalog.root_of(account.id))
+        found = _lookup(
+            term,
+            "sis_term_id",
+            lambda i: next((t for t in terms if t.id == i), None),
+            lambda sis: next((t for t in terms if t.sis_term_id == sis), None),
+        )
+        courses = [c for c in courses if found is not None and c.enrollment_term_id == found.id]
     return _paged(request, [_course_body(request, c) for c in courses])
 
 

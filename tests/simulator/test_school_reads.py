@@ -91,6 +91,15 @@ def test_sub_accounts_and_recursive_sub_accounts(sim: CanvasSimulator, api: Api)
     assert [a["id"] for a in api.get("/api/v1/accounts/1/sub_accounts?recursive=true").json()] == [2, 3, 4]
 
 
+def test_account_courses_of_one_term(sim: CanvasSimulator, api: Api) -> None:
+    sim.add_course(300, name="Spring Seminar", enrollment_term_id=2)
+    assert [c["id"] for c in api.get("/api/v1/accounts/1/courses?enrollment_term_id=2").json()] == [300]
+    assert [c["id"] for c in api.get("/api/v1/accounts/1/courses?enrollment_term_id=sis_term_id:2027SP").json()] == [
+        300
+    ]
+    assert api.get("/api/v1/accounts/1/courses?enrollment_term_id=99").json() == []
+
+
 def test_terms_are_wrapped_in_enrollment_terms(api: Api) -> None:
     body = api.get("/api/v1/accounts/1/terms").json()
     assert [t["sis_term_id"] for t in body["enrollment_terms"]] == ["2026FA", "2027SP"]
