@@ -35,7 +35,7 @@ def _lookup(raw: str, sis_prefix: str, by_id: Callable[[int], T | None], by_sis:
 
 
 def _paged(request: web.Request, items: Sequence[Any], wrap: str | None = None) -> web.Response:
-    page = paginate(items, f"{base_url(request)}{request.path}", dict(request.query))
+    page = paginate(items, f"{base_url(request)}{request.path}", request.query.items())
     response = reply(request, {wrap: list(page.items)} if wrap else list(page.items))
     response.headers["Link"] = page.link
     return response
