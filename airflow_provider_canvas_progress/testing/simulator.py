@@ -7,23 +7,22 @@ connection forms :mod:`.airflow_conn`, the HTTP behaviour :mod:`.app`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from .airflow_conn import connection_json, connection_uri
 from .app import build_app
-from .catalog import Course, Term
 from .clock import Clock, MonotonicClock, WallTime
-from .developer_keys import DEFAULT_TOKEN_LIFETIME, LtiTool, OAuthClient
+from .developer_keys import LtiTool, OAuthClient
 from .faults import Fault
-from .identity import LTI_PROGRESS_SCOPE, TokenKind, TokenState, User
 from .jobs import JobScript
 from .recorder import RecordedRequest, SimulatorStats
 from .render import local_id_of
 from .school import seed_school
 from .server import ServerThread
+from .simulator_identities import IdentityMethods
+from .simulator_school import SchoolMethods
 from .state import SimulatorSettings, SimulatorState
 from .store import UNSET, Unset
 from .throttle import BucketSettings
@@ -32,7 +31,7 @@ from .tls import ServerCertificate
 __all__ = ["CanvasSimulator"]
 
 
-class CanvasSimulator:
+class CanvasSimulator(IdentityMethods, SchoolMethods):
     """An embedded Canvas LMS peer: Progress endpoints, job-starting calls, auth, throttle, faults.
 
     Use it as a context manager (``with CanvasSimulator() as sim:``) or call :meth:`start` and
@@ -185,199 +184,12 @@ class CanvasSimulator:
         """
         return str(self._tls.ca_bundle) if self._tls is not None else None
 
-    # -- identities and catalog -----------------------------------------------------------------
-
-    def add_user(self, user_id: int, *, name: str | None = None, login_id: str | None = None) -> None:
-        """Register a user (for ``/users/self`` and as a token owner)."""
-        self._state.identity.add_user(User.named(user_id, name or f"User {user_id}", login_id))
-
-    def add_token(
-        self,
-        token: str | None = None,
-        *,
-        user_id: int = 1,
-        state: TokenState = "valid",
-        kind: TokenKind = "user",
-        scopes: Iterable[str] | None = None,
-        contexts: Iterable[tuple[str, int]] | None = None,
-        expired_at: str | None = None,
-    ) -> str:
-        """Register an access token and return its secret.
-
-        :param token: the secret; random if ``None``.
-        :param user_id: its owner (registered as "User <id>" if unknown).
-        :param state: ``valid``, ``expired`` or ``revoked``.
-        :param kind: ``user`` or ``lti`` (LTI Advantage; accepted only on ``/api/lti``).
-        :param scopes: developer-key scopes (``url:GET|/api/v1/progress/:id``; for LTI, IMS scope URLs);
-            ``None`` is unscoped for user tokens and no scope at all for LTI tokens.
-        :param contexts: ``(context_type, id)`` pairs it may read; default: every context for user 1,
-            only its own User context for anyone else; for LTI tokens, the courses its tool is in
-            (default: all).
-        :param expired_at: the ``expired_at`` of the expired-token error (default: the clock's now).
-        """
-        self._state.identity.ensure_user(user_id)
-        if contexts is None and kind == "user" and user_id != 1:
-            contexts = ()
-        if state == "expired" and expired_at is None:
-            expired_at = self._state.wall.iso(self.clock.now())
-        return self._state.identity.add_token(
-            token, user_id=user_id, state=state, kind=kind, scopes=scopes, contexts=contexts, expired_at=expired_at
-        ).token
-
-    def add_oauth_client(
-        self,
-        client_id: str | None = None,
-        *,
-        client_secret: str | None = None,
-        user_id: int = 1,
-        token_lifetime: float | None = DEFAULT_TOKEN_LIFETIME,
-        contexts: Iterable[tuple[str, int]] | None = None,
-    ) -> OAuthClient:
-        """Register a developer key and a refresh token of ``user_id``, for ``auth_type=oauth2_refresh``.
-
-        :param client_id: the key's id; a Canvas-like global id if ``None``.
-        :param client_secret: the key's secret; random if ``None``.
-        :param user_id: whom its access tokens act as (registered as "User <id>" if unknown).
-        :param token_lifetime: seconds on the simulator clock each access token lives (Canvas: an
-            hour); short ones make tokens expire during a test's wait. ``None``: never, and the
-            answer carries no ``expires_in``.
-        :param contexts: what its tokens may read; default as for :meth:`add_token`.
-        :returns: the client, with ``connection_extra()`` for an Airflow connection.
-        """
-        self._state.identity.ensure_user(user_id)
-        return self._state.developer_keys.add_oauth_client(
-            client_id, client_secret=client_secret, user_id=user_id, token_lifetime=token_lifetime, contexts=contexts
-        )
-
-    def issue_refresh_token(self, client_id: str, *, user_id: int = 1) -> str:
-        """Another refresh token of an OAuth client (another user's, or a second one of the same user).
-
-        :raises KeyError: unknown client.
-        """
-        self._state.identity.ensure_user(user_id)
-        return self._state.developer_keys.issue_refresh_token(client_id, user_id)
-
-    def revoke_refresh_token(self, refresh_token: str) -> None:
-        """Delete a user's authorization: the refresh token and its current access token stop working."""
-        grant = self._state.developer_keys.revoke_refresh_token(refresh_token)
-        if grant is not None and grant.access_token is not None:
-            self._state.identity.remove_token(grant.access_token)
-
-    def add_lti_tool(
-        self,
-        client_id: str | None = None,
-        *,
-        public_jwk: dict[str, Any] | None = None,
-        key_id: str | None = None,
-        scopes: Iterable[str] = (LTI_PROGRESS_SCOPE,),
-        courses: Iterable[int] | None = None,
-        token_lifetime: float | None = DEFAULT_TOKEN_LIFETIME,
-    ) -> LtiTool:
-        """Register an LTI Advantage developer key, for ``auth_type=lti_advantage``.
-
-        :param public_jwk: the tool's public RSA JWK; if ``None`` a key pair is generated and the
-            private key is on the returned tool (``tool.private_key``, ``tool.connection_extra()``).
-        :param key_id: the key's ``kid``.
-        :param scopes: what the key may grant (default: the LTI progress scope only).
-        :param courses: the courses the tool is installed in; ``None``: all.
-        :param token_lifetime: seconds on the simulator clock each access token lives (Canvas: an hour).
-        """
-        return self._state.developer_keys.add_lti_tool(
-            client_id,
-            public_jwk=public_jwk,
-            key_id=key_id,
-            scopes=scopes,
-            courses=courses,
-            token_lifetime=token_lifetime,
-        )
-
-    def set_token_lifetime(self, client_id: str, seconds: float | None) -> None:
-        """Change how long the access tokens a developer key issues from now on live.
-
-        :raises KeyError: unknown developer key.
-        """
-        self._state.developer_keys.set_lifetime(client_id, seconds)
-
-    def issued_tokens(self, client_id: str) -> list[str]:
-        """The access tokens the token endpoint issued to a developer key, oldest first."""
-        return self._state.developer_keys.issued(client_id)
+    # -- identities (more in IdentityMethods; the school in SchoolMethods) ----------------------
 
     @property
     def token_url(self) -> str:
         """``http://127.0.0.1:<port>/login/oauth2/token``: the token endpoint (and LTI assertion audience)."""
         return f"{self.base_url}/login/oauth2/token"
-
-    def add_account(
-        self,
-        account_id: int,
-        *,
-        name: str | None = None,
-        parent_account_id: int | None = None,
-        sis_account_id: str | None = None,
-    ) -> None:
-        """Register (or replace) an account; ``parent_account_id`` makes it a sub-account."""
-        self._state.catalog.add_account(
-            account_id, name=name, parent_account_id=parent_account_id, sis_account_id=sis_account_id
-        )
-
-    def add_term(
-        self,
-        term_id: int,
-        *,
-        name: str | None = None,
-        account_id: int = 1,
-        sis_term_id: str | None = None,
-        start_at: str | None = None,
-        end_at: str | None = None,
-    ) -> None:
-        """Register (or replace) an enrollment term of a root account (timestamps in ISO 8601)."""
-        self._state.catalog.add_term(
-            Term(term_id, name or f"Term {term_id}", account_id, sis_term_id, start_at, end_at)
-        )
-
-    def add_course(
-        self,
-        course_id: int,
-        *,
-        account_id: int = 1,
-        workflow_state: str = "available",
-        name: str = "",
-        course_code: str = "",
-        sis_course_id: str | None = None,
-        enrollment_term_id: int = 1,
-    ) -> None:
-        """Register (or replace) a course; course batch jobs only succeed for known courses."""
-        self._state.catalog.add_course(
-            course_id,
-            account_id=account_id,
-            workflow_state=workflow_state,
-            name=name,
-            course_code=course_code,
-            sis_course_id=sis_course_id,
-            enrollment_term_id=enrollment_term_id,
-        )
-
-    def course(self, course_id: int) -> Course | None:
-        """Return a course (to check what a batch update did), or ``None``."""
-        return self._state.catalog.course(course_id)
-
-    def add_assignment(
-        self, assignment_id: int, *, course_id: int, name: str | None = None, points_possible: float = 100.0
-    ) -> None:
-        """Register an assignment; LTI Progress lookups need the Progress's assignment in the course."""
-        self._state.catalog.add_assignment(
-            assignment_id, course_id=course_id, name=name, points_possible=points_possible
-        )
-
-    def add_section(
-        self, section_id: int, *, course_id: int, name: str | None = None, sis_section_id: str | None = None
-    ) -> None:
-        """Register a section (unregistered section N is the default section of course N)."""
-        self._state.catalog.add_section(section_id, course_id=course_id, name=name, sis_section_id=sis_section_id)
-
-    def add_conversation(self, conversation_id: int, *, participants: Iterable[int] = (1,)) -> None:
-        """Register a conversation (1..100 exist by default, with user 1 in them)."""
-        self._state.catalog.add_conversation(conversation_id, participants=participants)
 
     # -- progress -------------------------------------------------------------------------------
 
