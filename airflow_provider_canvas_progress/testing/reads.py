@@ -67,6 +67,17 @@ def _course_body(request: web.Request, course: Course) -> dict[str, Any]:
     )
 
 
+def _readable_account(request: web.Request, caller: Caller) -> Account | web.Response:
+    """The path's account, or Canvas's 404 (unknown) or permission error (not the caller's)."""
+    state = request.app[STATE_KEY]
+    account = _account(state, request.match_info["account_id"])
+    if account is None:
+        return errors.not_found()
+    if not caller.token.can_access("Account", account.id):
+        return errors.unauthorized(state.settings.permission_status)
+    return account
+
+
 def _account_body(state: SimulatorState, account: Account) -> dict[str, Any]:
     return account_json(account, root_account_id=state.catalog.root_of(account.id))
 
@@ -81,22 +92,18 @@ async def list_accounts(request: web.Request, caller: Caller) -> web.StreamRespo
 async def show_account(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``GET /api/v1/accounts/:id``."""
     state = request.app[STATE_KEY]
-    account = _account(state, request.match_info["account_id"])
-    if account is None:
-        return errors.not_found()
-    if not caller.token.can_access("Account", account.id):
-        return errors.unauthorized(state.settings.permission_status)
+    account = _readable_account(request, caller)
+    if isinstance(account, web.Response):
+        return account
     return reply(request, _account_body(state, account))
 
 
 async def list_sub_accounts(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``GET /api/v1/accounts/:id/sub_accounts`` (``recursive=true`` for every level)."""
     state = request.app[STATE_KEY]
-    account = _account(state, request.match_info["account_id"])
-    if account is None:
-        return errors.not_found()
-    if not caller.token.can_access("Account", account.id):
-        return errors.unauthorized(state.settings.permission_status)
+    account = _readable_account(request, caller)
+    if isinstance(account, web.Response):
+        return account
     recursive = request.query.get("recursive", "").lower() in ("true", "1")
     found: list[Account] = []
     parents = {account.id}
@@ -114,11 +121,9 @@ async def list_account_courses(request: web.Request, caller: Caller) -> web.Stre
     ``enrollment_term_id`` (an id or ``sis_term_id:...``) keeps one term's courses.
     """
     state = request.app[STATE_KEY]
-    account = _account(state, request.match_info["account_id"])
-    if account is None:
-        return errors.not_found()
-    if not caller.token.can_access("Account", account.id):
-        return errors.unauthorized(state.settings.permission_status)
+    account = _readable_account(request, caller)
+    if isinstance(account, web.Response):
+        return account
     courses = [c for c in state.catalog.courses() if c.account_id == account.id and c.workflow_state != "deleted"]
     term = request.query.get("enrollment_term_id")
     if term is not None:
@@ -136,11 +141,9 @@ async def list_account_courses(request: web.Request, caller: Caller) -> web.Stre
 async def list_terms(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``GET /api/v1/accounts/:id/terms``: ``{"enrollment_terms": [...]}``, paginated."""
     state = request.app[STATE_KEY]
-    account = _account(state, request.match_info["account_id"])
-    if account is None:
-        return errors.not_found()
-    if not caller.token.can_access("Account", account.id):
-        return errors.unauthorized(state.settings.permission_status)
+    account = _readable_account(request, caller)
+    if isinstance(account, web.Response):
+        return account
     created = state.wall.iso(state.started_at)
     terms = state.catalog.terms(state.catalog.root_of(account.id))
     return _paged(request, [term_json(t, created_at=created) for t in terms], wrap="enrollment_terms")
@@ -153,7 +156,7 @@ async def list_courses(request: web.Request, caller: Caller) -> web.StreamRespon
     return _paged(request, [_course_body(request, c) for c in courses])
 
 
-async def _readable_course(request: web.Request, caller: Caller) -> Course | web.Response:
+def _readable_course(request: web.Request, caller: Caller) -> Course | web.Response:
     state = request.app[STATE_KEY]
     course = _course(state, request.match_info["course_id"])
     if course is None:
@@ -165,13 +168,13 @@ async def _readable_course(request: web.Request, caller: Caller) -> Course | web
 
 async def show_course(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``GET /api/v1/courses/:id`` (or ``sis_course_id:...``)."""
-    course = await _readable_course(request, caller)
+    course = _readable_course(request, caller)
     return course if isinstance(course, web.Response) else reply(request, _course_body(request, course))
 
 
 async def list_sections(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``GET /api/v1/courses/:course_id/sections``."""
-    course = await _readable_course(request, caller)
+    course = _readable_course(request, caller)
     if isinstance(course, web.Response):
         return course
     sections = request.app[STATE_KEY].catalog.sections(course.id)
@@ -200,7 +203,7 @@ async def show_section(request: web.Request, caller: Caller) -> web.StreamRespon
 
 async def list_assignments(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``GET /api/v1/courses/:course_id/assignments``."""
-    course = await _readable_course(request, caller)
+    course = _readable_course(request, caller)
     if isinstance(course, web.Response):
         return course
     state = request.app[STATE_KEY]
@@ -211,7 +214,7 @@ async def list_assignments(request: web.Request, caller: Caller) -> web.StreamRe
 
 async def show_assignment(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``GET /api/v1/courses/:course_id/assignments/:id``."""
-    course = await _readable_course(request, caller)
+    course = _readable_course(request, caller)
     if isinstance(course, web.Response):
         return course
     state = request.app[STATE_KEY]

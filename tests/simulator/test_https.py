@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import ssl
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +12,8 @@ import requests
 
 from airflow_provider_canvas_progress.testing import CanvasSimulator
 
-SRC = Path(__file__).resolve().parents[2]
+from .cli_run import running_cli
+
 MakeSim = Callable[..., CanvasSimulator]
 
 
@@ -100,32 +96,9 @@ async def test_async_hook_verifies_tls_with_the_connection_verify_extra(
 
 
 def test_cli_https_prints_the_ca_bundle_and_a_verifying_connection(tmp_path: Path) -> None:
-    ready = tmp_path / "ready"
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_canvas_progress.testing",
-            *("--port", "0", "--token", "7~tls", "--https", "--ready-file", str(ready)),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists():
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the simulator did not start"
-            time.sleep(0.05)
-        base_url = ready.read_text().strip()
-        assert base_url.startswith("https://")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=20)
-    assert process.returncode == 0
-    bundle = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("CA bundle: "))
-    assert '"verify": "' + bundle + '"' in out
-    assert "export REQUESTS_CA_BUNDLE=" in out
+    with running_cli(tmp_path, "--token", "7~tls", "--https") as run:
+        assert run.base_url.startswith("https://")
+    assert run.returncode == 0
+    bundle = next(line.split(": ", 1)[1] for line in run.out.splitlines() if line.startswith("CA bundle: "))
+    assert '"verify": "' + bundle + '"' in run.out
+    assert "export REQUESTS_CA_BUNDLE=" in run.out
