@@ -106,6 +106,10 @@ class ForeignHostError(CanvasConfigurationError):
     """A URL points at a host other than the connection's; the token is never sent there."""
 
 
+class InvalidPathSegmentError(CanvasConfigurationError):
+    """A value meant for a Canvas API path is not an id Canvas accepts there; nothing was sent."""
+
+
 class CanvasTransportError(CanvasError):
     """The request did not get an HTTP answer: connection refused or reset, DNS, TLS, timeout."""
 
@@ -224,11 +228,14 @@ class TriggerEventError(CanvasError):
 _TASK_FAILURES = ("CanvasJobFailed", "CanvasJobAttemptFailed", "CanvasJobCancelled", "CanvasWaitTimeout")
 
 if TYPE_CHECKING:
-    # What type checkers see; at run time the classes come from _task_failures() below.
-    CanvasJobFailed: type[CanvasProgressFailedError]
-    CanvasJobAttemptFailed: type[CanvasProgressFailedError]
-    CanvasJobCancelled: type[CanvasProgressCancelledError]
-    CanvasWaitTimeout: type[CanvasProgressTimeoutError]
+    # What type checkers see (their Canvas side); at run time the classes come from _task_failures().
+    class CanvasJobFailed(CanvasProgressFailedError): ...
+
+    class CanvasJobAttemptFailed(CanvasProgressFailedError): ...
+
+    class CanvasJobCancelled(CanvasProgressCancelledError): ...
+
+    class CanvasWaitTimeout(CanvasProgressTimeoutError): ...
 
 
 @cache

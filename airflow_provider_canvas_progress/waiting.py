@@ -15,15 +15,7 @@ from typing import Any
 from airflow_provider_canvas_progress.compat import (
     AirflowException,
     AirflowFailException,
-    AirflowSensorTimeout,
     Context,
-)
-from airflow_provider_canvas_progress.core.errors import (
-    CanvasConfigurationError,
-    CanvasError,
-    CanvasProgressCancelledError,
-    CanvasProgressFailedError,
-    CanvasProgressTimeoutError,
 )
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.outcome import (
@@ -34,8 +26,17 @@ from airflow_provider_canvas_progress.core.outcome import (
     outcome_of,
 )
 from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.core.timing import check_interval
+from airflow_provider_canvas_progress.exceptions import (
+    CanvasConfigurationError,
+    CanvasError,
+    CanvasJobAttemptFailed,
+    CanvasJobCancelled,
+    CanvasJobFailed,
+    CanvasWaitTimeout,
+)
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
-from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
+from airflow_provider_canvas_progress.triggers.job import CanvasJobTrigger
 
 #: XCom key under which the last Progress seen is kept (links and alert tasks read it).
 PROGRESS_XCOM_KEY = "progress"
@@ -44,20 +45,20 @@ DEFERRAL_GRACE = timedelta(minutes=5)
 DEFAULT_FAIL_ON = ("failed", "cancelled")
 
 
-class CanvasJobFailed(AirflowFailException, CanvasProgressFailedError):  # type: ignore[misc]
-    """The Canvas job failed. No retry: re-watching the same Progress cannot change how it ended."""
-
-
-class CanvasJobAttemptFailed(AirflowException, CanvasProgressFailedError):  # type: ignore[misc]
-    """The Canvas job this try started failed. Retried by Airflow: the next try starts a fresh job."""
-
-
-class CanvasJobCancelled(AirflowFailException, CanvasProgressCancelledError):  # type: ignore[misc]
-    """The Canvas job was cancelled (by Canvas, or by a message this sensor recognises as a cancel)."""
-
-
-class CanvasWaitTimeout(AirflowSensorTimeout, CanvasProgressTimeoutError):  # type: ignore[misc]
-    """The Canvas job did not end in time. Fails without retry, or skips with ``soft_fail``."""
+__all__ = [
+    "DEFAULT_FAIL_ON",
+    "PROGRESS_XCOM_KEY",
+    "CanvasJobAttemptFailed",
+    "CanvasJobCancelled",
+    "CanvasJobFailed",
+    "CanvasWaitTimeout",
+    "DeferredWait",
+    "WaitPolicy",
+    "build_trigger",
+    "failing_fast",
+    "task_failure",
+    "validate_timing",
+]
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,14 @@ class WaitPolicy:
                 last = {**event.progress.to_dict(), "outcome": Outcome.PENDING.value}
                 context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=last)
             raise self.timeout(event.progress_id, event.elapsed, event.progress)
-        text = f"Waiting on Canvas Progress {event.progress_id} failed: {event.message}"
-        raise AirflowException(text) if event.retryable else AirflowFailException(text)
+        raise task_failure(f"Waiting on {event.kind.noun} {event.progress_id} failed: {event.message}", event.retryable)
+
+
+def task_failure(text: str, retryable: bool) -> AirflowException:
+    """The one mapping of a Canvas failure onto Airflow's retry: a transient one (an outage that
+    outlasted the retry budget, see :mod:`~airflow_provider_canvas_progress.core.budget`) goes to
+    Airflow's task retries; anything else would fail the same way again, so no retry."""
+    return AirflowException(text) if retryable else AirflowFailException(text)
 
 
 @contextmanager
@@ -153,15 +160,54 @@ def failing_fast() -> Iterator[None]:
     except CanvasError as error:
         if error.retryable:
             raise
-        raise AirflowFailException(f"{error} Not retried: trying again would fail the same way.") from error
+        raise task_failure(f"{error} Not retried: trying again would fail the same way.", False) from error
 
 
 def validate_timing(poll_interval: float, timeout: float | None) -> None:
     """Refuse timings that cannot work, naming the parameter (at DAG parse time)."""
-    if not poll_interval > 0:
-        raise CanvasConfigurationError(f"poll_interval/poke_interval must be > 0 seconds, got {poll_interval!r}.")
+    check_interval(poll_interval, what="poll_interval/poke_interval")
     if timeout is not None and not timeout > 0:
         raise CanvasConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}.")
+
+
+def build_trigger(
+    ref: object,
+    *,
+    canvas_conn_id: str,
+    poll_interval: float,
+    timeout: float | None,
+    now: float | None = None,
+    read_just_now: bool = False,
+    max_consecutive_failures: int = 5,
+    cancel_on_kill: bool = False,
+    kill_message: str | None = None,
+    exponential_backoff: bool = False,
+    max_wait: float | None = None,
+) -> CanvasJobTrigger:
+    """The one place a wait's trigger is built (deferred waits, ``start_from_trigger``, job operators).
+
+    :param ref: the job's reference as parsed by the task (``str()`` gives its string form, e.g.
+        ``progress:123``); a template string with ``start_from_trigger``, rendered by Airflow.
+    :param now: Unix time of the deferral; None when the trigger starts with no task (start_from_trigger),
+        and then it sets its own start time and there is no absolute deadline (Airflow's trigger
+        timeout applies).
+    :param read_just_now: the task read the job right before deferring, so the trigger's first
+        read waits one interval instead of repeating it.
+    """
+    return CanvasJobTrigger(
+        ref=str(ref),
+        canvas_conn_id=canvas_conn_id,
+        poll_interval=poll_interval,
+        # Absolute, so that a triggerer restart, which rebuilds the trigger, keeps the deadline.
+        deadline=now + timeout if now is not None and timeout is not None else None,
+        started_at=now,
+        first_poll_at=now + poll_interval if now is not None and read_just_now else None,
+        max_consecutive_failures=max_consecutive_failures,
+        cancel_on_kill=cancel_on_kill,
+        kill_message=kill_message,
+        exponential_backoff=exponential_backoff,
+        max_wait=max_wait,
+    )
 
 
 class DeferredWait:
@@ -200,24 +246,21 @@ class DeferredWait:
         self,
         context: Context,
         *,
-        progress_id: str,
+        ref: object,
         poll_interval: float,
         timeout: float | None,
-        lti_course_id: str | None = None,
         exponential_backoff: bool = False,
         max_wait: float | None = None,
         kwargs: dict[str, Any] | None = None,
     ) -> None:
-        now = time.time()
-        trigger = CanvasProgressTrigger(
-            progress_id=progress_id,
+        """Defer on ``ref`` (read by this task moments ago, so the trigger starts with a sleep)."""
+        trigger = build_trigger(
+            ref,
             canvas_conn_id=self.canvas_conn_id,
             poll_interval=poll_interval,
-            # Absolute, so that a triggerer restart, which rebuilds the trigger, keeps the deadline.
-            deadline=now + timeout if timeout is not None else None,
-            started_at=now,
-            cancel_messages=list(self.cancel_messages),
-            lti_course_id=lti_course_id,
+            timeout=timeout,
+            now=time.time(),
+            read_just_now=True,
             max_consecutive_failures=self.max_consecutive_failures,
             cancel_on_kill=self.cancel_on_kill,
             kill_message=kill_message_for(context, "the task was killed"),

@@ -13,9 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_canvas_progress.compat import BaseOperator, Context, default_deferrable
-from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
+from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, Outcome, poll_line
+from airflow_provider_canvas_progress.core.paths import segment
 from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
 from airflow_provider_canvas_progress.rendered import native, native_values
@@ -138,7 +140,7 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
         if self.deferrable:
             self._defer_wait(
                 context,
-                progress_id=progress.id,
+                ref=ProgressRef(progress.id),
                 poll_interval=self.poll_interval,
                 timeout=self.wait_timeout,
                 kwargs={"progress_id": progress.id},
@@ -238,9 +240,7 @@ class CanvasCourseBatchUpdateOperator(CanvasStartJobOperator):
         return str(event)
 
     def prepare(self) -> None:
-        account = str(self.account_id).strip()
-        if not account:
-            raise CanvasConfigurationError(f"{self.task_id}: account_id is empty.")
+        account = segment(native(self.account_id), f"{self.task_id}: account_id", sis="account")
         self.endpoint = f"/api/v1/accounts/{account}/courses"
         self.data = {"event": self._check_event(self.event), "course_ids[]": _course_ids(self.course_ids, self.task_id)}
 
@@ -295,7 +295,13 @@ class CanvasBulkGradeUpdateOperator(CanvasStartJobOperator):
         return grade_data
 
     def prepare(self) -> None:
-        scope = f"sections/{self.section_id}" if self.section_id not in (None, "") else f"courses/{self.course_id}"
-        assignment = f"/assignments/{self.assignment_id}" if self.assignment_id not in (None, "") else ""
+        section, assignment_id = native(self.section_id), native(self.assignment_id)
+        if section not in (None, ""):
+            scope = f"sections/{segment(section, f'{self.task_id}: section_id', sis='section')}"
+        else:
+            scope = f"courses/{segment(native(self.course_id), f'{self.task_id}: course_id', sis='course')}"
+        assignment = ""
+        if assignment_id not in (None, ""):
+            assignment = f"/assignments/{segment(assignment_id, f'{self.task_id}: assignment_id', sis='assignment')}"
         self.endpoint = f"/api/v1/{scope}{assignment}/submissions/update_grades"
         self.data = {"grade_data": self._check_grades(self.grade_data)}
