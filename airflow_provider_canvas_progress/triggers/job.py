@@ -132,6 +132,20 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
             },
         )
 
+    @property
+    def progress_id(self) -> str:
+        """The job's id as the reference gives it (named for Progress, the first kind; kept for
+        code that read the attribute before references became one kwarg)."""
+        prefix = f"{ProgressRef.KIND}:"
+        body = self.ref[len(prefix) :] if self.ref.startswith(prefix) else self.ref
+        return body.rsplit("/", 1)[-1] if body.startswith("lti/") else body
+
+    @property
+    def lti_course_id(self) -> str | None:
+        """The LTI course of a Progress reference read through LTI, else None."""
+        prefix = f"{ProgressRef.KIND}:lti/"
+        return self.ref[len(prefix) :].split("/", 1)[0] if self.ref.startswith(prefix) else None
+
     # -- events --------------------------------------------------------------------------------
 
     def _elapsed(self) -> float:

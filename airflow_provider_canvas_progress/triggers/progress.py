@@ -46,19 +46,6 @@ class CanvasProgressTrigger(CanvasJobTrigger):
             ref = _legacy_ref(str(progress_id), None if lti_course_id is None else str(lti_course_id))
         super().__init__(ref=ref, canvas_conn_id=canvas_conn_id, **kwargs)
 
-    @property
-    def progress_id(self) -> str:
-        """The Progress as given (kept for code that read the old attribute)."""
-        prefix = f"{ProgressRef.KIND}:"
-        body = self.ref[len(prefix) :] if self.ref.startswith(prefix) else self.ref
-        return body.rsplit("/", 1)[-1] if body.startswith("lti/") else body
-
-    @property
-    def lti_course_id(self) -> str | None:
-        """The LTI course of the reference, if any."""
-        prefix = f"{ProgressRef.KIND}:lti/"
-        return self.ref[len(prefix) :].split("/", 1)[0] if self.ref.startswith(prefix) else None
-
 
 def _legacy_ref(progress_id: str, lti_course_id: str | None) -> str:
     """The ``ref`` for old kwargs. An id in a plain form becomes its string form at once; anything
