@@ -180,7 +180,7 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
         return self._resume(context, event)
 
     def _cancel_target(self) -> Any:
-        return self._progress_id
+        return None if self._progress_id is None else ProgressRef(self._progress_id)
 
 
 def _course_ids(value: Any, task_id: str) -> list[str]:

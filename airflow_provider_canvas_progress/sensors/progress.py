@@ -242,4 +242,4 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         return self._resume(context, event)
 
     def _cancel_target(self) -> Any:
-        return self.progress_id
+        return self._progress_ref()

@@ -70,6 +70,8 @@ class JobKind(ABC, Generic[RefT, JobT]):
     name: ClassVar[str]
     #: How messages name a job of this kind, e.g. ``Canvas Progress``.
     noun: ClassVar[str]
+    #: The object's own name, e.g. ``Progress`` (``the same Progress cannot change``).
+    label: ClassVar[str]
 
     @abstractmethod
     def parse_ref(self, text: str) -> RefT:

@@ -21,6 +21,7 @@ class ProgressKind(JobKind[ProgressRef, Progress]):
 
     name = ProgressRef.KIND
     noun = "Canvas Progress"
+    label = "Progress"
 
     def parse_ref(self, text: str) -> ProgressRef:
         return ProgressRef.parse(text)
@@ -60,15 +61,20 @@ class ProgressKind(JobKind[ProgressRef, Progress]):
     def stop(self, client: JobClient, ref: ProgressRef, message: str) -> Progress:
         # Never without a message: Canvas would erase the job's, and the cancel could no longer be
         # told from a failure. An LTI reference is cancelled through /api/v1 (LTI cannot cancel).
-        progress: Progress = client.cancel_progress(ProgressRef(ref.id), message)
+        progress: Progress = client.cancel_progress(_api_ref(ref), message)
         return progress
 
     async def astop(self, client: JobClient, ref: ProgressRef, message: str) -> Progress:
-        progress: Progress = await client.acancel_progress(ProgressRef(ref.id), message)
+        progress: Progress = await client.acancel_progress(_api_ref(ref), message)
         return progress
 
     def api_path(self, ref: ProgressRef) -> str:
         return ref.api_path
+
+
+def _api_ref(ref: object) -> object:
+    """The reference to cancel through: an LTI reference goes through /api/v1 (LTI cannot cancel)."""
+    return ProgressRef(ref.id) if isinstance(ref, ProgressRef) else ref
 
 
 #: The instance :func:`~airflow_provider_canvas_progress.core.kinds.kind_named` returns.
