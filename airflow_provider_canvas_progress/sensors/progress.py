@@ -21,6 +21,7 @@ from airflow_provider_canvas_progress.compat import (
 from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
 from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.core.timing import check_interval
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
 from airflow_provider_canvas_progress.triggers.job import CanvasJobTrigger
@@ -106,7 +107,8 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         WaitPolicy.of(None, self.fail_on)
         validate_timing(float(self.poke_interval), float(self.timeout) if self.timeout is not None else None)
         if self.exponential_backoff and self.max_wait is not None:
-            validate_timing(_seconds(self.max_wait) or 0.0, None)
+            # max_wait=0 with a back-off would otherwise poll as fast as the loop can.
+            check_interval(_seconds(self.max_wait), what="max_wait")
         self._last: Progress | None = None
         self._ref: ProgressRef | None = None
         if start_from_trigger:

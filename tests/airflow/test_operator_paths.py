@@ -43,3 +43,20 @@ def test_a_hostile_bulk_grade_id_fails_without_sending_anything(
     assert result.states == {"grades": "failed"}
     assert field in events[-1].text
     assert api_calls(canvas) == []
+
+
+def test_a_sensor_backing_off_to_max_wait_zero_is_refused_at_parse_time() -> None:
+    from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError
+    from airflow_provider_canvas_progress.sensors.progress import CanvasProgressSensor
+
+    with pytest.raises(CanvasConfigurationError, match="max_wait"):
+        CanvasProgressSensor(task_id="wait", progress_id=1, exponential_backoff=True, max_wait=0)
+
+
+@pytest.mark.parametrize("interval", [0, -5, float("inf"), 1e300])
+def test_out_of_range_poll_intervals_are_refused_at_parse_time_naming_the_parameter(interval: float) -> None:
+    from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError
+    from airflow_provider_canvas_progress.operators.start_job import CanvasStartJobOperator
+
+    with pytest.raises(CanvasConfigurationError, match="poll_interval"):
+        CanvasStartJobOperator(task_id="start", endpoint="/api/v1/accounts/1/courses", poll_interval=interval)
