@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from airflow_provider_canvas_progress.compat import BaseTrigger, TriggerEvent
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.ids import ProgressRef, parse_progress_ref
-from airflow_provider_canvas_progress.core.kinds import JobKind, parse_job_ref
+from airflow_provider_canvas_progress.core.kinds import KIND_MODULES, JobKind, parse_job_ref
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX
 from airflow_provider_canvas_progress.core.timing import clamp_interval, next_interval
 from airflow_provider_canvas_progress.exceptions import CanvasError, InvalidProgressIdError
@@ -112,6 +112,9 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
         self.kill_message = kill_message
         self.exponential_backoff = bool(exponential_backoff)
         self.max_wait = None if max_wait is None else clamp_interval(float(max_wait))
+        #: The reference's canonical string form once read (events carry it; None until then,
+        #: which an event reader takes as a Progress).
+        self._resolved: str | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Primitives only: the kwargs are stored in the database and rebuilt in any triggerer."""
@@ -152,7 +155,7 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
         return max(0.0, self.clock.time() - self.started_at)
 
     def _event(self, status: WaitStatus, job_id: str, job: object, message: str = "") -> TriggerEvent:
-        event = WaitEvent(status, job_id, job, message, elapsed=self._elapsed(), ref=self.ref)
+        event = WaitEvent(status, job_id, job, message, elapsed=self._elapsed(), ref=self._resolved)
         return TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]
 
     def _error_event(self, error: CanvasError, job_id: str, last: object) -> TriggerEvent:
@@ -164,7 +167,7 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
             type(error).__name__,
             elapsed=self._elapsed(),
             retryable=error.retryable,
-            ref=self.ref,
+            ref=self._resolved,
         )
         return TriggerEvent(event.to_payload())  # type: ignore[no-untyped-call]
 
@@ -182,11 +185,17 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
         try:
             return parse_job_ref(self.ref, what="ref")
         except InvalidProgressIdError:
-            kind, sep, body = self.ref.partition(":")
-            if sep and kind != ProgressRef.KIND:
-                raise
-            kind_model = parse_job_ref(str(ProgressRef("1")))[0]
-            return kind_model, parse_progress_ref(body if sep else self.ref, await hook.asettings(), what="ref")
+            prefix, sep, body = self.ref.partition(":")
+            if sep and prefix in KIND_MODULES:
+                if prefix != ProgressRef.KIND:
+                    raise
+                text = body
+            elif sep and "://" not in self.ref:
+                raise  # an unknown kind, not a URL
+            else:
+                text = self.ref
+            kind = parse_job_ref(str(ProgressRef("1")))[0]
+            return kind, parse_progress_ref(text, await hook.asettings(), what="ref")
 
     # -- the wait --------------------------------------------------------------------------------
 
@@ -199,6 +208,7 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
         try:
             async with CanvasHook(self.canvas_conn_id) as hook:
                 kind, ref = await self._resolve(hook)
+                self._resolved = str(ref)
                 job_id = getattr(ref, "id", job_id)
                 if self.first_poll_at is not None and self.first_poll_at > self.clock.time():
                     await self._sleep(min(self.first_poll_at - self.clock.time(), interval))

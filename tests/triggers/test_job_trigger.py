@@ -165,3 +165,13 @@ async def test_within_propagates_a_cancellation_that_arrives_as_the_inner_task_f
 async def test_within_reports_a_timeout_without_raising() -> None:
     assert await within(asyncio.sleep(10), 0.01) == (False, None)
     assert await within(asyncio.sleep(0, result=5), 1.0) == (True, 5)
+
+
+async def test_a_progress_url_in_a_legacy_row_is_read_with_the_connection_and_events_carry_its_string_form(
+    canvas: CanvasSimulator,
+) -> None:
+    pid = canvas.create_progress(script=JobScript(queued_for=0.0, running_for=0.0))
+    trigger = CanvasProgressTrigger(progress_id=f"{canvas.base_url}/api/v1/progress/{pid}", poll_interval=1)
+    payload = await first_event(trigger)
+    assert payload["status"] == "ended"
+    assert payload["ref"] == f"progress:{pid}"
