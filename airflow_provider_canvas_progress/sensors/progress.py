@@ -25,7 +25,7 @@ from airflow_provider_canvas_progress.core.timing import check_interval
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
 from airflow_provider_canvas_progress.triggers.job import CanvasJobTrigger
-from airflow_provider_canvas_progress.triggers.progress import _legacy_ref
+from airflow_provider_canvas_progress.triggers.progress import progress_ref_text
 from airflow_provider_canvas_progress.waiting import (
     DEFAULT_FAIL_ON,
     PROGRESS_XCOM_KEY,
@@ -126,7 +126,7 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
             # The same builder as a deferred wait; the reference is rendered by Airflow in the
             # triggerer when templated, and read there with the connection (URLs need its host).
             _, trigger_kwargs = build_trigger(
-                _legacy_ref(str(progress_id), None if lti_course_id is None else str(lti_course_id)),
+                progress_ref_text(str(progress_id), None if lti_course_id is None else str(lti_course_id)),
                 canvas_conn_id=canvas_conn_id,
                 poll_interval=float(self.poke_interval),
                 timeout=None,

@@ -15,7 +15,7 @@ from airflow_provider_canvas_progress.core.ids import ProgressRef, parse_id_text
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.triggers.job import KILL_CANCEL_TIMEOUT, CanvasJobTrigger
 
-__all__ = ["KILL_CANCEL_TIMEOUT", "CanvasProgressTrigger"]
+__all__ = ["KILL_CANCEL_TIMEOUT", "CanvasProgressTrigger", "progress_ref_text"]
 
 
 class CanvasProgressTrigger(CanvasJobTrigger):
@@ -43,12 +43,13 @@ class CanvasProgressTrigger(CanvasJobTrigger):
         if ref is None:
             if progress_id is None:
                 raise TypeError("CanvasProgressTrigger needs ref (e.g. 'progress:123') or progress_id.")
-            ref = _legacy_ref(str(progress_id), None if lti_course_id is None else str(lti_course_id))
+            ref = progress_ref_text(str(progress_id), None if lti_course_id is None else str(lti_course_id))
         super().__init__(ref=ref, canvas_conn_id=canvas_conn_id, **kwargs)
 
 
-def _legacy_ref(progress_id: str, lti_course_id: str | None) -> str:
-    """The ``ref`` for old kwargs. An id in a plain form becomes its string form at once; anything
+def progress_ref_text(progress_id: str, lti_course_id: str | None) -> str:
+    """The ``ref`` for a Progress given as the user gave it (old kwargs, ``start_from_trigger``). An id
+    in a plain form becomes its string form at once; anything
     else (a URL, an unrendered template) is kept as text and read with the connection in run()."""
     if "{{" in progress_id or (lti_course_id is not None and "{{" in lti_course_id):
         return progress_id if lti_course_id is None else f"{ProgressRef.KIND}:lti/{lti_course_id}/{progress_id}"
