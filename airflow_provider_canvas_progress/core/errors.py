@@ -168,3 +168,12 @@ class CanvasProgressCancelledError(CanvasProgressError):
 
 class CanvasProgressTimeoutError(CanvasProgressError):
     """The Progress did not end within the wait's timeout."""
+
+
+class CanvasResponseTooLargeError(CanvasResponseError):
+    """An answer (or its decompressed body) passed the connection's ``max_response_bytes`` limit.
+
+    Progress objects and error answers are a few KB; a body past the limit is a misconfigured proxy
+    or a hostile server, and reading on would only cost memory. Not retried: the same endpoint would
+    answer the same way. Raise the ``max_response_bytes`` extra if a legitimate answer is that large.
+    """
