@@ -515,7 +515,7 @@ def refused_after_renewal(error: CanvasAuthError, *, label: str, client_id: str)
 def _json_or_none(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

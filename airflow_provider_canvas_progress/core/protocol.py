@@ -35,6 +35,11 @@ from airflow_provider_canvas_progress.core.settings import CanvasSettings
 #: Canvas's throttle marker, in the body of a throttled 403 (and of a 429).
 RATE_LIMIT_MARKER = "Rate Limit Exceeded"
 USER_AGENT = "airflow-provider-canvas-progress"
+#: Canvas's bucket holds 600 units and may overfill to about 800, so ``X-Rate-Limit-Remaining``
+#: lies in about [-200, 600] (``lib/canvas/request_throttle.rb``). Readings outside are clamped.
+RATE_LIMIT_RANGE = (-200.0, 600.0)
+#: The most of Canvas's own error text quoted in an error (a 10 MB message must not make a 10 MB error).
+MAX_QUOTED_CHARS = 1000
 
 Pairs = list[tuple[str, str]]
 
@@ -53,8 +58,9 @@ class CanvasRequest:
     url: str
     path: str
     params: Pairs = field(default_factory=list)
-    data: Pairs | None = None
-    json: Any = None
+    #: Form fields and JSON body: a token request's form holds secrets, so ``repr`` never shows them.
+    data: Pairs | None = field(default=None, repr=False)
+    json: Any = field(default=None, repr=False)
     headers: Mapping[str, str] = field(default_factory=dict)
     #: Whether sending it twice has the effect of sending it once; decides what may be retried.
     idempotent: bool = True
@@ -174,16 +180,31 @@ class CanvasResponse:
 
 
 def rate_limit_remaining(response: CanvasResponse) -> float | None:
-    """``X-Rate-Limit-Remaining`` as a float, or None when absent or garbled."""
+    """``X-Rate-Limit-Remaining`` as a float within :data:`RATE_LIMIT_RANGE`, or None when absent or garbled."""
+    return rate_limit_reading(response)[0]
+
+
+def rate_limit_reading(response: CanvasResponse) -> tuple[float | None, str | None]:
+    """``X-Rate-Limit-Remaining`` clamped to Canvas's physical range, and a warning when it was outside.
+
+    A hostile or broken proxy sending ``-1000000`` (or ``-1e308``) must not make the pacer hold
+    every call on the token for hours: at most ``(low water + 200) / 10`` seconds.
+    """
     value = response.header("X-Rate-Limit-Remaining")
     if value is None:
-        return None
+        return None, None
     try:
-        remaining = float(value)
+        remaining = float(value[:64])
     except ValueError:
-        return None
+        return None, None
     # "nan" and "inf" parse as floats but say nothing; "-inf" would make the pacer wait forever.
-    return remaining if math.isfinite(remaining) else None
+    if not math.isfinite(remaining):
+        return None, f"ignored X-Rate-Limit-Remaining {value[:64]!r} (not a finite number)"
+    low, high = RATE_LIMIT_RANGE
+    if low <= remaining <= high:
+        return remaining, None
+    clamped = min(max(remaining, low), high)
+    return clamped, f"X-Rate-Limit-Remaining {value[:64]!r} is outside Canvas's range; read as {clamped:g}"
 
 
 def interpret_response(request: CanvasRequest, response: CanvasResponse) -> Any:
@@ -202,6 +223,13 @@ def _decode_success(request: CanvasRequest, response: CanvasResponse) -> Any:
         return None
     try:
         return json.loads(response.body)
+    except RecursionError:
+        raise CanvasResponseError(
+            f"Canvas answered {request.label} with JSON nested too deeply to read; not a Canvas API answer.",
+            method=request.method,
+            path=request.path,
+            status=response.status,
+        ) from None
     except (ValueError, UnicodeDecodeError):
         kind = "an HTML page" if _looks_like_html(response) else "a body that is not JSON"
         raise CanvasUnreadableResponseError(
@@ -333,11 +361,16 @@ def canvas_error_text(response: CanvasResponse) -> str | None:
             return None
         if _looks_like_html(response):
             title = re.search(rb"<title[^>]*>(.*?)</title>", response.body, re.IGNORECASE | re.DOTALL)
-            return title.group(1).decode("utf-8", "replace").strip()[:200] if title else None
+            return title.group(1)[:2000].decode("utf-8", "replace").strip()[:200] if title else None
         return _snippet(response)
     messages: list[str] = []
     _collect_messages(payload, messages)
-    return "; ".join(dict.fromkeys(messages))[:1000] or None
+    return _bounded("; ".join(dict.fromkeys(messages))) or None
+
+
+def _bounded(text: str) -> str:
+    """Canvas-provided text cut to :data:`MAX_QUOTED_CHARS`, so an error message stays readable."""
+    return text[:MAX_QUOTED_CHARS]
 
 
 def _collect_messages(payload: Any, out: list[str]) -> None:
@@ -368,7 +401,7 @@ def _collect_messages_from(errors: Any, out: list[str]) -> None:
 def _json_or_none(response: CanvasResponse) -> Any:
     try:
         return json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
