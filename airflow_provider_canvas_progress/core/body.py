@@ -54,9 +54,9 @@ class BoundedBody:
 
     def check_declared(self, content_length: str | None) -> None:
         """Refuse at once an answer whose ``Content-Length`` already passes the cap."""
-        if content_length is not None and content_length.strip().isdigit() and len(content_length.strip()) < 20:
-            if int(content_length) > self.max_bytes:
-                raise self.too_large()
+        declared = (content_length or "").strip()
+        if declared.isdigit() and len(declared) < 20 and int(declared) > self.max_bytes:
+            raise self.too_large()
 
     def feed(self, chunk: bytes) -> None:
         """Add raw bytes from the wire; raises once the body (decoded) passes the cap."""

@@ -47,10 +47,14 @@ def source_for(settings: CanvasSettings, step: NeedToken | None, voice: Voice) -
     return source
 
 
-def grant(settings: CanvasSettings, session: requests.Session, voice: Voice, step: NeedToken | None = None) -> AccessGrant:
+def grant(
+    settings: CanvasSettings, session: requests.Session, voice: Voice, step: NeedToken | None = None
+) -> AccessGrant:
     """The current grant of a developer-key connection, obtained with requests when due."""
     return source_for(settings, step, voice).get(
-        lambda src: granted(drivers.run(token_plan(settings, src), session, settings.verify, None, voice.log), src, voice)
+        lambda src: granted(
+            drivers.run(token_plan(settings, src), session, settings.verify, None, voice.log), src, voice
+        )
     )
 
 

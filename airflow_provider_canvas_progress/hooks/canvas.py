@@ -1,10 +1,8 @@
 """CanvasHook: authenticated, retried, throttle-aware HTTP to one Canvas, sync and async.
 
-The decisions (what to send, what an answer means, whether to retry) live in
-:mod:`airflow_provider_canvas_progress.core` (one :class:`~airflow_provider_canvas_progress.core.plan.CallPlan`
-per call); :mod:`~airflow_provider_canvas_progress.hooks.drivers` runs it with ``requests`` in
-workers and ``aiohttp`` in the triggerer. This module is the public face: the connection, the
-sessions, and the calls users make.
+The decisions live in :mod:`airflow_provider_canvas_progress.core` (one ``CallPlan`` per call);
+:mod:`~airflow_provider_canvas_progress.hooks.drivers` runs it with ``requests`` in workers and
+``aiohttp`` in the triggerer. This module is the public face: the connection and the calls users make.
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ from airflow_provider_canvas_progress.compat import BaseHook, aget_connection, m
 from airflow_provider_canvas_progress.core import checks, progress_api
 from airflow_provider_canvas_progress.core.auth import (
     AUTH_LTI_ADVANTAGE,
-    check_token_reaches,
 )
 from airflow_provider_canvas_progress.core.checks import USERS_SELF
 from airflow_provider_canvas_progress.core.errors import (
@@ -36,15 +33,15 @@ from airflow_provider_canvas_progress.core.protocol import CanvasRequest, build_
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 from airflow_provider_canvas_progress.hooks import access, connections, drivers, transport
 from airflow_provider_canvas_progress.hooks.gates import _gates, gate_for
-from airflow_provider_canvas_progress.hooks.plans import Reader, api_plan, label_of
+from airflow_provider_canvas_progress.hooks.plans import Reader, api_plan
+from airflow_provider_canvas_progress.hooks.sessions import BorrowsSession
 
 Params = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
 
-#: Re-exported for test fixtures that reset the per-process gates between tests.
 __all__ = ["CanvasHook", "_gates"]
 
 
-class CanvasHook(BaseHook):  # type: ignore[misc]
+class CanvasHook(BorrowsSession, BaseHook):  # type: ignore[misc]
     """Talk to Canvas LMS through an Airflow ``canvas`` connection.
 
     The connection's Host is the Canvas base URL (``https://school.instructure.com``; https is
@@ -106,15 +103,9 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"{type(self).__name__}(canvas_conn_id={self.canvas_conn_id!r})"
 
-    # -- connection ----------------------------------------------------------------------------
-
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Connection form (Airflow < 3.2): Host is the base URL, Password the token; Schema, Login, Port hidden.
-
-        Airflow >= 3.2 reads the same form from the provider info instead
-        (:mod:`airflow_provider_canvas_progress.connection_form` holds both).
-        """
+        """Connection form (Airflow < 3.2; later ones read :mod:`~airflow_provider_canvas_progress.connection_form`)."""
         return connection_form.ui_field_behaviour()
 
     @classmethod
@@ -126,9 +117,7 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         """This hook's view of the connection: secrets masked, its own timeout and attempts applied."""
         for secret in settings.secrets:
             mask_secret(secret)
-        return connections.with_overrides(
-            settings, timeout=self._timeout_override, max_attempts=self._max_attempts_override
-        )
+        return connections.with_overrides(settings, self._timeout_override, self._max_attempts_override)
 
     @property
     def settings(self) -> CanvasSettings:
@@ -156,8 +145,6 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         """Read any accepted form of Progress reference, checking URLs against this connection."""
         return parse_progress_ref(progress_id, self.settings, what=what)
 
-    # -- running calls -------------------------------------------------------------------------
-
     @cached_property
     def _requests_session(self) -> requests.Session:
         return transport.new_session()
@@ -168,49 +155,18 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
 
     def _run(self, call: CanvasRequest, read: Reader | None = None, max_attempts: int | None = None) -> Any:
         settings, session = self.settings, self.get_conn()
-        check_token_reaches(settings.auth_type, call.path, label=label_of(settings), call=call.label)
-        plan = api_plan(settings, call, read=read, max_attempts=max_attempts)
-        with self._rereading_after_401():
-            return drivers.run(
-                plan, session, settings.verify, partial(access.token, settings, session, self._voice), self.log
-            )
+        token = partial(access.token, settings, session, self._voice)
+        with connections.forgetting_on(CanvasAuthError, self.canvas_conn_id):  # a refused token: re-read
+            plan = api_plan(settings, call, read=read, max_attempts=max_attempts)
+            return drivers.run(plan, session, settings.verify, token, self.log)
 
     async def _arun(self, call: CanvasRequest, read: Reader | None = None) -> Any:
         settings = await self.asettings()
-        check_token_reaches(settings.auth_type, call.path, label=label_of(settings), call=call.label)
-        if self._session is None or self._session.closed:
-            # Outside ``async with``: a session of this call's own, so concurrent calls cannot close each other's.
-            async with transport.new_async_session(settings) as session:
-                return await self._arun_on(session, settings, call, read)
-        return await self._arun_on(self._session, settings, call, read)
-
-    async def _arun_on(
-        self, session: aiohttp.ClientSession, settings: CanvasSettings, call: CanvasRequest, read: Reader | None
-    ) -> Any:
-        token = partial(access.atoken, settings, session, self._voice)
-        with self._rereading_after_401():
-            return await drivers.arun(api_plan(settings, call, read=read), session, gate_for(settings), token, self.log)
-
-    def _rereading_after_401(self) -> Any:
-        return connections.forgetting_on(CanvasAuthError, self.canvas_conn_id)
-
-    async def __aenter__(self) -> CanvasHook:
-        settings = await self.asettings()
-        if self._session is None or self._session.closed:
-            # Borrowed from the token's gate: every hook of this token on the loop shares it.
-            self._session = await gate_for(settings).borrow_session(settings)
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Give back the session borrowed by ``async with`` (the last hook out closes it)."""
-        if self._session is not None:
-            session, self._session = self._session, None
-            await gate_for(self.settings if self._settings is None else self._settings).return_session(session)
-
-    # -- generic calls -------------------------------------------------------------------------
+        async with self._call_session(settings) as session:
+            token = partial(access.atoken, settings, session, self._voice)
+            with connections.forgetting_on(CanvasAuthError, self.canvas_conn_id):
+                plan = api_plan(settings, call, read=read)
+                return await drivers.arun(plan, session, gate_for(settings), token, self.log)
 
     def request(
         self, method: str, endpoint: str, *, params: Params = None, data: Params = None, json: Any = None,
@@ -228,10 +184,10 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
             Calls that are not idempotent are only retried when they cannot have reached Canvas.
         :raises CanvasError: a typed error after retries are spent, or at once when not transient.
         """
-        settings = self.settings
-        return self._run(
-            build_request(settings, method, endpoint, params=params, data=data, json_body=json, idempotent=idempotent)
+        call = build_request(
+            self.settings, method, endpoint, params=params, data=data, json_body=json, idempotent=idempotent
         )
+        return self._run(call)
 
     async def arequest(
         self, method: str, endpoint: str, *, params: Params = None, data: Params = None, json: Any = None,
@@ -243,27 +199,24 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         its own (correct, but slower).
         """
         settings = await self.asettings()
-        return await self._arun(
-            build_request(settings, method, endpoint, params=params, data=data, json_body=json, idempotent=idempotent)
+        call = build_request(
+            settings, method, endpoint, params=params, data=data, json_body=json, idempotent=idempotent
         )
+        return await self._arun(call)
 
     def get_json(self, endpoint: str, *, params: Params = None) -> Any:
-        """``GET`` a Canvas API path and return its decoded JSON: the primitive read of every call.
-
-        :param endpoint: a path as for :meth:`request`; build ids into it with the validated segment
-            helpers of :mod:`airflow_provider_canvas_progress.core.ids`, never by pasting user text.
-        """
-        return self._run(build_request(self.settings, "GET", endpoint, params=params))
+        """``GET`` a Canvas API path (as for :meth:`request`; ids only in validated segments): its JSON."""
+        return self.request("GET", endpoint, params=params)
 
     async def aget_json(self, endpoint: str, *, params: Params = None) -> Any:
         """Async twin of :meth:`get_json`."""
-        return await self._arun(build_request(await self.asettings(), "GET", endpoint, params=params))
+        return await self.arequest("GET", endpoint, params=params)
 
     def get_pages(self, endpoint: str, *, params: Params = None, max_pages: int = DEFAULT_MAX_PAGES) -> list[Any]:
         """``GET`` a paginated Canvas list and return the items of all its pages, in order.
 
-        Follows ``Link: <...>; rel="next"`` on the connection's origin only (another origin raises
-        :class:`CanvasResponseError`), each page one retried call; more than ``max_pages`` pages raise.
+        Follows ``Link: <...>; rel="next"`` on the connection's origin only, each page one retried
+        call (see :class:`~airflow_provider_canvas_progress.core.pagination.Pages`).
         """
         pages = Pages(self.settings, endpoint, params, max_pages=max_pages)
         while (call := pages.next_call()) is not None:
@@ -278,8 +231,6 @@ class CanvasHook(BaseHook):  # type: ignore[misc]
         while (call := pages.next_call()) is not None:
             pages.add(call, await self._arun(call, pages.read(call)))
         return pages.items
-
-    # -- Progress ------------------------------------------------------------------------------
 
     def get_progress(self, progress_id: object, *, lti_course_id: object | None = None) -> Progress:
         """Read a Progress.

@@ -74,7 +74,7 @@ async def aread(
     return cached if cached is not None else _keep(conn_id, validated(conn_id, await get(conn_id), log), clock)
 
 
-def with_overrides(settings: CanvasSettings, *, timeout: float | None, max_attempts: int | None) -> CanvasSettings:
+def with_overrides(settings: CanvasSettings, timeout: float | None, max_attempts: int | None) -> CanvasSettings:
     """``settings`` with a hook's own ``timeout``/``max_attempts`` (checked against the extras' ranges)."""
     given = {key: value for key, value in {"timeout": timeout, "max_attempts": max_attempts}.items() if value}
     if not given:

@@ -10,6 +10,7 @@ connection classes below, which note themselves on the calling thread as each re
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import os
@@ -43,10 +44,8 @@ class Watch:
         self.expired = True
         sock = getattr(self.connection, "sock", None)
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):  # already closed: nothing is blocked on it
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:  # already closed: nothing is blocked on it
-                pass
 
 
 class _Watchdog:

@@ -54,11 +54,10 @@ async def arun(
             outcome = await _aget(token, step)
         else:
             async with gate.semaphore() if gate is not None else contextlib.nullcontext():
-                outcome = (
+                if isinstance(step, Pause):
                     await asyncio.sleep(step.seconds)
-                    if isinstance(step, Pause)
-                    else await transport.asend(session, step)
-                )
+                else:
+                    outcome = await transport.asend(session, step)
         plan.feed(step, outcome)
     return finish(plan, step, log)
 

@@ -18,6 +18,7 @@ from typing import Any
 from airflow_provider_canvas_progress.core.auth import (
     AccessGrant,
     CanvasTokenUnavailableError,
+    check_token_reaches,
     parse_token_answer,
     refused_after_renewal,
     token_request,
@@ -42,7 +43,11 @@ def label_of(settings: CanvasSettings) -> str:
 def api_plan(
     settings: CanvasSettings, call: CanvasRequest, *, read: Reader | None = None, max_attempts: int | None = None
 ) -> CallPlan:
-    """The plan of one Canvas API call on this connection (``read`` defaults to the decoded JSON)."""
+    """The plan of one Canvas API call on this connection (``read`` defaults to the decoded JSON).
+
+    :raises CanvasConfigurationError: the connection's kind of token cannot reach this endpoint.
+    """
+    check_token_reaches(settings.auth_type, call.path, label=label_of(settings), call=call.label)
     policy = RetryPolicy.from_settings(settings)
     if max_attempts is not None:
         policy = replace(policy, max_attempts=max_attempts)
