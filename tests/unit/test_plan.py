@@ -17,7 +17,6 @@ from airflow_provider_canvas_progress.core.errors import (
     CanvasError,
     CanvasNotFoundError,
     CanvasServerError,
-    CanvasThrottledError,
     CanvasTransportError,
 )
 from airflow_provider_canvas_progress.core.plan import (
@@ -107,7 +106,9 @@ def test_a_successful_call_asks_for_the_token_sends_once_and_is_done(settings: C
     assert plan.next_step() == NeedToken()
     plan.token_ready(TOKEN)
     send = plan.next_step()
-    assert isinstance(send, Send) and send.token == TOKEN and send.limits == Limits(5.0, 1024)
+    assert isinstance(send, Send)
+    assert send.token == TOKEN
+    assert send.limits == Limits(5.0, 1024)
     plan.answered(answer(200, {"id": 1}))
 
     assert plan.next_step() == Done({"id": 1})
@@ -128,7 +129,8 @@ def test_a_transient_failure_backs_off_on_the_capped_doubling_schedule_then_give
     final = plan.next_step()
 
     assert waits == [1.0, 2.0, 4.0, 8.0]  # initial 1 s doubling, capped at 8 s (jitter 0 here)
-    assert isinstance(final, Fail) and isinstance(final.error, CanvasServerError)
+    assert isinstance(final, Fail)
+    assert isinstance(final.error, CanvasServerError)
     assert plan.attempt == 5
 
 
@@ -162,7 +164,8 @@ def test_a_throttled_answer_waits_at_least_the_drain_floor_and_holds_the_pacer(s
 
     step = plan.next_step()
 
-    assert isinstance(step, Backoff) and step.seconds == THROTTLE_MIN_WAIT == 10.0
+    assert isinstance(step, Backoff)
+    assert step.seconds == THROTTLE_MIN_WAIT == 10.0
     assert pacer.delay() == THROTTLE_MIN_WAIT
 
 
@@ -195,7 +198,8 @@ def test_an_out_of_range_rate_limit_header_is_warned_about(settings: CanvasSetti
     to_send(plan)
     plan.answered(answer(200, {}, {"X-Rate-Limit-Remaining": "-1000000"}))
 
-    assert len(plan.warnings) == 1 and "outside Canvas's range; read as -200" in plan.warnings[0]
+    assert len(plan.warnings) == 1
+    assert "outside Canvas's range; read as -200" in plan.warnings[0]
 
 
 def test_a_job_starting_call_is_not_sent_again_once_it_may_have_reached_canvas(settings: CanvasSettings) -> None:
@@ -205,7 +209,8 @@ def test_a_job_starting_call_is_not_sent_again_once_it_may_have_reached_canvas(s
 
     step = plan.next_step()
 
-    assert isinstance(step, Fail) and isinstance(step.error, CanvasTransportError)
+    assert isinstance(step, Fail)
+    assert isinstance(step.error, CanvasTransportError)
 
 
 @pytest.mark.parametrize("failure", ["no connection", "throttled"])
@@ -234,7 +239,8 @@ def test_client_errors_fail_at_once(settings: CanvasSettings) -> None:
     plan.answered(answer(404, {"errors": [{"message": "The specified resource does not exist."}]}))
 
     step = plan.next_step()
-    assert isinstance(step, Fail) and isinstance(step.error, CanvasNotFoundError)
+    assert isinstance(step, Fail)
+    assert isinstance(step.error, CanvasNotFoundError)
     assert plan.attempt == 1
 
 
@@ -244,10 +250,13 @@ def test_a_refused_token_is_renewed_once_and_resent_within_the_same_attempt(sett
     plan.answered(answer(401, {"errors": [{"message": "Invalid access token."}]}, WWW))
 
     step = plan.next_step()
-    assert isinstance(step, NeedToken) and step.refused == TOKEN and isinstance(step.refusal, CanvasAuthError)
+    assert isinstance(step, NeedToken)
+    assert step.refused == TOKEN
+    assert isinstance(step.refusal, CanvasAuthError)
     plan.token_ready("7~new")
     resend = plan.next_step()
-    assert isinstance(resend, Send) and resend.token == "7~new"  # even a POST: a 401 runs nothing
+    assert isinstance(resend, Send)
+    assert resend.token == "7~new"
     assert plan.attempt == 1
 
 
@@ -269,7 +278,8 @@ def test_a_plain_token_connection_never_renews(settings: CanvasSettings) -> None
     plan.answered(answer(401, {"errors": [{"message": "Invalid access token."}]}, WWW))
 
     step = plan.next_step()
-    assert isinstance(step, Fail) and isinstance(step.error, CanvasAuthError)
+    assert isinstance(step, Fail)
+    assert isinstance(step.error, CanvasAuthError)
 
 
 def test_no_token_for_now_is_a_failed_attempt_like_any_other(settings: CanvasSettings) -> None:
@@ -287,4 +297,5 @@ def test_a_plan_without_authentication_sends_no_token(settings: CanvasSettings) 
 
     step = plan.next_step()
 
-    assert isinstance(step, Send) and step.token is None
+    assert isinstance(step, Send)
+    assert step.token is None
