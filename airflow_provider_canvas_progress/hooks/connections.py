@@ -9,9 +9,11 @@ read again after that age, after Canvas refused its token (:func:`forget`), or w
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -34,6 +36,11 @@ class _Entry:
 
 _entries: dict[str, _Entry] = {}
 _lock = threading.Lock()
+#: Held by a thread while it reads a connection (reads are rare: one lock for all ids is enough).
+_reading = threading.Lock()
+_async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 #: How many times a connection was really read in this process (for tests and benchmarks).
 reads = 0
 
@@ -61,17 +68,39 @@ def _keep(conn_id: str, settings: CanvasSettings, clock: Callable[[], float]) ->
 def read(
     conn_id: str, get: Callable[[str], Any], log: Any, *, clock: Callable[[], float] = time.monotonic
 ) -> CanvasSettings:
-    """The connection's settings, from the cache or read with ``get(conn_id)`` and validated."""
+    """The connection's settings, from the cache or read with ``get(conn_id)`` and validated.
+
+    Threads asking at once wait for one read rather than each making their own.
+    """
     cached = _cached(conn_id, clock)
-    return cached if cached is not None else _keep(conn_id, validated(conn_id, get(conn_id), log), clock)
+    if cached is not None:
+        return cached
+    with _reading:
+        cached = _cached(conn_id, clock)
+        return cached if cached is not None else _keep(conn_id, validated(conn_id, get(conn_id), log), clock)
 
 
 async def aread(
     conn_id: str, get: Callable[[str], Awaitable[Any]], log: Any, *, clock: Callable[[], float] = time.monotonic
 ) -> CanvasSettings:
-    """:func:`read` for the event loop (``get`` awaits the read)."""
+    """:func:`read` for the event loop (``get`` awaits the read).
+
+    Triggers starting together (a triggerer restart) wait for one read of their connection.
+    """
     cached = _cached(conn_id, clock)
-    return cached if cached is not None else _keep(conn_id, validated(conn_id, await get(conn_id), log), clock)
+    if cached is not None:
+        return cached
+    async with _loop_lock(conn_id):
+        cached = _cached(conn_id, clock)
+        return cached if cached is not None else _keep(conn_id, validated(conn_id, await get(conn_id), log), clock)
+
+
+def _loop_lock(conn_id: str) -> asyncio.Lock:
+    """One lock per connection id and event loop (asyncio locks belong to one loop)."""
+    loop = asyncio.get_running_loop()
+    with _lock:
+        locks = _async_locks.setdefault(loop, {})
+        return locks.setdefault(conn_id, asyncio.Lock())
 
 
 def with_overrides(settings: CanvasSettings, timeout: float | None, max_attempts: int | None) -> CanvasSettings:
