@@ -234,3 +234,54 @@ def test_retries_of_a_trickle_each_have_their_own_deadline(
 
     assert on(timeout=1, max_attempts=2).get_json("/api/v1/things") == {"ok": True}
     assert time.monotonic() - started < 4
+
+
+# -- pagination ------------------------------------------------------------------------------------------
+
+
+async def _apages(hook: CanvasHook, path: str, max_pages: int) -> Any:
+    async with hook:
+        return await hook.aget_pages(path, max_pages=max_pages)
+
+
+@pytest.fixture(params=["sync", "async"])
+def get_pages(request: pytest.FixtureRequest) -> GetJson:
+    """``hook.get_pages(path)`` or the same through ``aget_pages``."""
+    if request.param == "sync":
+        return lambda hook, path="/api/v1/courses", max_pages=100: hook.get_pages(path, max_pages=max_pages)
+    return lambda hook, path="/api/v1/courses", max_pages=100: asyncio.run(_apages(hook, path, max_pages))
+
+
+def test_pages_are_followed_through_link_headers(
+    hostile: HostileServer, on: Callable[..., CanvasHook], get_pages: GetJson
+) -> None:
+    base = hostile.base_url
+    hostile.script = sequence(
+        answer(200, b"[1, 2]", {"Link": f'<{base}/api/v1/courses?page=2>; rel="next", <{base}/x>; rel="last"'}),
+        answer(200, b"[3]", {"Link": f'<{base}/api/v1/courses?page=1>; rel="first"'}),
+    )
+
+    assert get_pages(on()) == [1, 2, 3]
+    assert [request.target for request in hostile.requests] == ["/api/v1/courses", "/api/v1/courses?page=2"]
+
+
+def test_a_next_link_to_another_host_is_not_followed(
+    hostile: HostileServer, on: Callable[..., CanvasHook], get_pages: GetJson
+) -> None:
+    hostile.script = answer(200, b"[1]", {"Link": '<http://127.0.0.2:9/api/v1/courses?page=2>; rel="next"'})
+
+    with pytest.raises(CanvasResponseError, match="not followed"):
+        get_pages(on())
+
+    assert len(hostile.requests) == 1
+
+
+def test_an_endless_next_link_stops_at_max_pages(
+    hostile: HostileServer, on: Callable[..., CanvasHook], get_pages: GetJson
+) -> None:
+    hostile.script = answer(200, b"[1]", {"Link": f'<{hostile.base_url}/api/v1/courses?page=2>; rel="next"'})
+
+    with pytest.raises(CanvasResponseError, match="more than 3 pages"):
+        get_pages(on(), max_pages=3)
+
+    assert len(hostile.requests) == 3
