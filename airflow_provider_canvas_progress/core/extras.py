@@ -123,7 +123,8 @@ class ExtraReader:
         if number > maximum:
             kind = "a whole number" if integer else "a number"
             raise CanvasConfigurationError(
-                f"{self.label} has extra {key} above {maximum:.15g}; expected {kind} from {minimum:.15g} to {maximum:.15g}. "
+                f"{self.label} has extra {key} above {maximum:.15g}; "
+                f"expected {kind} from {minimum:.15g} to {maximum:.15g}. "
                 "Fix it in the connection's Extra field."
             )
         return number
