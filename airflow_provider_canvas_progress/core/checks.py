@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_canvas_progress.core.auth import AUTH_TOKEN, LTI_PROGRESS_SCOPE, AccessGrant
+from airflow_provider_canvas_progress.core.auth import AUTH_TOKEN, LTI_PROGRESS_SCOPE
+from airflow_provider_canvas_progress.core.grants import AccessGrant
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 
 #: The endpoint that says whose token it is.

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import requests
 
-from airflow_provider_canvas_progress.core.auth import AccessGrant
+from airflow_provider_canvas_progress.core.grants import AccessGrant
 from airflow_provider_canvas_progress.core.plan import NeedToken
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 from airflow_provider_canvas_progress.hooks import drivers

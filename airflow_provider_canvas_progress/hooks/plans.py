@@ -16,14 +16,13 @@ from functools import partial
 from typing import Any
 
 from airflow_provider_canvas_progress.core.auth import (
-    AccessGrant,
     CanvasTokenUnavailableError,
     check_token_reaches,
-    parse_token_answer,
     refused_after_renewal,
     token_request,
 )
 from airflow_provider_canvas_progress.core.errors import CanvasError
+from airflow_provider_canvas_progress.core.grants import AccessGrant, parse_token_answer
 from airflow_provider_canvas_progress.core.plan import CallPlan, Limits
 from airflow_provider_canvas_progress.core.protocol import CanvasRequest, CanvasResponse, interpret_response
 from airflow_provider_canvas_progress.core.retry import RetryPolicy

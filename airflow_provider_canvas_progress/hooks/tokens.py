@@ -22,12 +22,12 @@ import weakref
 from collections.abc import Awaitable, Callable
 
 from airflow_provider_canvas_progress.core.auth import (
-    AccessGrant,
     Credentials,
     LtiAdvantageCredentials,
     SigningKey,
     load_signing_key,
 )
+from airflow_provider_canvas_progress.core.grants import AccessGrant
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 
 __all__ = ["TokenSource", "token_source_for"]
