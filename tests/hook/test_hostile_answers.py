@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_canvas_progress.core.auth import CanvasTokenUnavailableError
 from airflow_provider_canvas_progress.core.errors import (
     CanvasConfigurationError,
     CanvasError,
@@ -285,3 +286,42 @@ def test_an_endless_next_link_stops_at_max_pages(
         get_pages(on(), max_pages=3)
 
     assert len(hostile.requests) == 3
+
+
+# -- the token endpoint and the Test button --------------------------------------------------------------
+
+
+def test_a_trickling_token_endpoint_does_not_outlive_the_timeout(
+    hostile: HostileServer, connect: Connect, get_json: GetJson
+) -> None:
+    hostile.script = trickle(every=0.3)
+    hook = connect(
+        host=hostile.base_url,
+        token="",
+        auth_type="oauth2_refresh",
+        client_id="10000000000001",
+        client_secret="s" * 64,
+        refresh_token="r" * 64,
+        timeout=1,
+        max_attempts=1,
+    )
+    started = time.monotonic()
+
+    with pytest.raises(CanvasTokenUnavailableError, match="timed out after 1 s"):
+        get_json(hook)
+
+    assert time.monotonic() - started < 4
+    assert [request.target for request in hostile.requests] == ["/login/oauth2/token"]
+
+
+def test_the_test_button_answers_within_the_timeout_against_a_trickle(
+    hostile: HostileServer, on: Callable[..., CanvasHook]
+) -> None:
+    hostile.script = trickle(every=0.3, headers_too=True)
+    started = time.monotonic()
+
+    ok, message = on(timeout=1).test_connection()
+
+    assert not ok
+    assert "timed out after 1 s" in message
+    assert time.monotonic() - started < 4
