@@ -8,11 +8,10 @@ The decisions live in :mod:`airflow_provider_canvas_progress.core` (one ``CallPl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cached_property, partial
+from functools import partial
 from typing import Any
 
 import aiohttp
-import requests
 
 from airflow_provider_canvas_progress import connection_form
 from airflow_provider_canvas_progress.compat import BaseHook, aget_connection, mask_secret
@@ -31,31 +30,24 @@ from airflow_provider_canvas_progress.core.pagination import DEFAULT_MAX_PAGES, 
 from airflow_provider_canvas_progress.core.progress import Progress
 from airflow_provider_canvas_progress.core.protocol import CanvasRequest, build_request
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
-from airflow_provider_canvas_progress.hooks import access, connections, drivers, transport
+from airflow_provider_canvas_progress.hooks import access, connections, drivers
 from airflow_provider_canvas_progress.hooks.gates import _gates, gate_for
 from airflow_provider_canvas_progress.hooks.plans import Reader, api_plan
-from airflow_provider_canvas_progress.hooks.sessions import BorrowsSession
+from airflow_provider_canvas_progress.hooks.sessions import HookSessions
 
 Params = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
 
 __all__ = ["CanvasHook", "_gates"]
 
 
-class CanvasHook(BorrowsSession, BaseHook):  # type: ignore[misc]
-    """Talk to Canvas LMS through an Airflow ``canvas`` connection.
+class CanvasHook(HookSessions, BaseHook):  # type: ignore[misc]
+    """Talk to Canvas LMS through an Airflow ``canvas`` connection (every field: ``docs/connection.md``).
 
-    The connection's Host is the Canvas base URL (``https://school.instructure.com``; https is
-    assumed). The extra ``auth_type`` chooses how calls are authenticated:
-
-    * ``token`` (default): the Password is a Canvas API access token, used as is;
-    * ``oauth2_refresh``: extras ``client_id``, ``client_secret`` (a developer key) and ``refresh_token``
-      (a user's); access tokens are obtained from ``POST /login/oauth2/token`` and renewed shortly
-      before they expire, or once when Canvas refuses one as expired;
-    * ``lti_advantage``: extras ``client_id`` and ``private_key`` (PEM or JWK; optional ``key_id``); access
-      tokens are obtained with a signed client assertion, for the LTI endpoints only
-      (``get_progress(..., lti_course_id=...)``).
-
-    Both renewing modes accept ``token_url`` (default ``<host>/login/oauth2/token``). Tokens are
+    Host is the Canvas base URL (``https://school.instructure.com``). The extra ``auth_type`` chooses the
+    token: ``token`` (default; the Password is a Canvas API access token), ``oauth2_refresh`` (extras
+    ``client_id``, ``client_secret``, ``refresh_token``; tokens from ``POST /login/oauth2/token``, renewed
+    before they expire or once when refused) or ``lti_advantage`` (extras ``client_id``, ``private_key``,
+    optional ``key_id``; LTI endpoints only). Both renewing modes accept ``token_url``; tokens are
     cached per process and shared by sync and async callers.
 
     Other extras (each refused outside a sane range): ``timeout`` (seconds per attempt, connect,
@@ -65,9 +57,8 @@ class CanvasHook(BorrowsSession, BaseHook):  # type: ignore[misc]
     requests in flight per token and process, 4), ``rate_limit_low_water`` (slow down below this
     ``X-Rate-Limit-Remaining``, 200), ``allow_insecure_http`` (allow http:// to a non-loopback host).
 
-    Transient failures (connection errors, timeouts, 5xx, proxy HTML pages, throttling) are retried
-    with capped exponential back-off; everything else raises a typed
-    :class:`~airflow_provider_canvas_progress.core.errors.CanvasError` at once.
+    Transient failures (no answer, 5xx, proxy pages, throttling) are retried with capped, jittered
+    back-off; anything else raises a typed :class:`~airflow_provider_canvas_progress.core.errors.CanvasError`.
 
     Async use (triggers) borrows, for the hook's life, the aiohttp session shared by every hook of
     the same token on the event loop (the last one out closes it)::
@@ -145,28 +136,34 @@ class CanvasHook(BorrowsSession, BaseHook):  # type: ignore[misc]
         """Read any accepted form of Progress reference, checking URLs against this connection."""
         return parse_progress_ref(progress_id, self.settings, what=what)
 
-    @cached_property
-    def _requests_session(self) -> requests.Session:
-        return transport.new_session()
-
-    def get_conn(self) -> requests.Session:
-        """The requests session used for sync calls (auth is added per request, not stored on it)."""
-        return self._requests_session
-
     def _run(self, call: CanvasRequest, read: Reader | None = None, max_attempts: int | None = None) -> Any:
         settings, session = self.settings, self.get_conn()
-        token = partial(access.token, settings, session, self._voice)
-        with connections.forgetting_on(CanvasAuthError, self.canvas_conn_id):  # a refused token: re-read
-            plan = api_plan(settings, call, read=read, max_attempts=max_attempts)
-            return drivers.run(plan, session, settings.verify, token, self.log)
+        plan = api_plan(settings, call, gate_for(settings), read=read, max_attempts=max_attempts)
+        try:
+            return drivers.run(
+                plan, session, settings.verify, partial(access.token, settings, session, self._voice), self.log
+            )
+        except CanvasAuthError:
+            connections.forget(self.canvas_conn_id)  # a refused token: read the connection again next time
+            raise
 
     async def _arun(self, call: CanvasRequest, read: Reader | None = None) -> Any:
         settings = await self.asettings()
-        async with self._call_session(settings) as session:
-            token = partial(access.atoken, settings, session, self._voice)
-            with connections.forgetting_on(CanvasAuthError, self.canvas_conn_id):
-                plan = api_plan(settings, call, read=read)
-                return await drivers.arun(plan, session, gate_for(settings), token, self.log)
+        if self._session is None or self._session.closed:
+            async with self._own_session(settings) as session:
+                return await self._arun_on(session, settings, call, read)
+        return await self._arun_on(self._session, settings, call, read)
+
+    async def _arun_on(
+        self, session: aiohttp.ClientSession, settings: CanvasSettings, call: CanvasRequest, read: Reader | None
+    ) -> Any:
+        gate = gate_for(settings)
+        token = partial(access.atoken, settings, session, self._voice)
+        try:
+            return await drivers.arun(api_plan(settings, call, gate, read=read), session, gate, token, self.log)
+        except CanvasAuthError:
+            connections.forget(self.canvas_conn_id)
+            raise
 
     def request(
         self, method: str, endpoint: str, *, params: Params = None, data: Params = None, json: Any = None,

@@ -14,8 +14,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -126,16 +125,6 @@ def clear() -> None:
     """Forget every connection (tests)."""
     with _lock:
         _entries.clear()
-
-
-@contextmanager
-def forgetting_on(kind: type[BaseException], conn_id: str) -> Iterator[None]:
-    """Forget ``conn_id`` if the block raises ``kind`` (a refused token: the connection may have a new one)."""
-    try:
-        yield
-    except kind:
-        forget(conn_id)
-        raise
 
 
 def validated(conn_id: str, conn: Any, log: Any) -> CanvasSettings:

@@ -27,7 +27,7 @@ from airflow_provider_canvas_progress.core.plan import CallPlan, Limits
 from airflow_provider_canvas_progress.core.protocol import CanvasRequest, CanvasResponse, interpret_response
 from airflow_provider_canvas_progress.core.retry import RetryPolicy
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
-from airflow_provider_canvas_progress.hooks.gates import gate_for
+from airflow_provider_canvas_progress.hooks.gates import TokenGate
 from airflow_provider_canvas_progress.hooks.tokens import TokenSource
 from airflow_provider_canvas_progress.hooks.transport import transport_error
 
@@ -40,7 +40,12 @@ def label_of(settings: CanvasSettings) -> str:
 
 
 def api_plan(
-    settings: CanvasSettings, call: CanvasRequest, *, read: Reader | None = None, max_attempts: int | None = None
+    settings: CanvasSettings,
+    call: CanvasRequest,
+    gate: TokenGate,
+    *,
+    read: Reader | None = None,
+    max_attempts: int | None = None,
 ) -> CallPlan:
     """The plan of one Canvas API call on this connection (``read`` defaults to the decoded JSON).
 
@@ -62,7 +67,7 @@ def api_plan(
         limits=Limits.of(settings),
         read=read if read is not None else partial(interpret_response, call),
         no_answer=partial(transport_error, call, settings),
-        pacer=gate_for(settings).pacer,
+        pacer=gate.pacer,
         renewable=credentials is not None,
         refused_again=refused_again,
     )

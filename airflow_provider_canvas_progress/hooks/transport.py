@@ -89,7 +89,7 @@ async def asend(session: aiohttp.ClientSession, step: Send) -> Received:
         ) as answer:  # fmt: skip
             body = BoundedBody(call, limits.max_bytes, answer.headers.get("Content-Encoding"))
             body.check_declared(answer.headers.get("Content-Length"))
-            async for chunk in answer.content.iter_chunked(_CHUNK):
+            while chunk := await answer.content.readany():
                 body.feed(chunk)
             return CanvasResponse(answer.status, dict(answer.headers), body.finish())
     except CanvasError as error:
