@@ -52,6 +52,7 @@ def safe_link(url: object, origin: Origin) -> str:
         return ""
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range, which Origin.of reads as the default
         target = Origin.of(url)
     except ValueError:
         return ""
