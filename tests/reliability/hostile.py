@@ -31,6 +31,7 @@ __all__ = [
     "Seen",
     "bomb",
     "deep_json",
+    "delayed",
     "echo",
     "endless",
     "huge",
@@ -468,3 +469,13 @@ def airflow_masks(secret: str) -> bool:
     except ImportError:  # Airflow 2
         from airflow.utils.log.secrets_masker import redact
     return secret not in str(redact(f"x {secret} y"))
+
+
+def delayed(seconds: float, responder: Responder) -> Responder:
+    """``responder``, after holding the request for ``seconds``."""
+
+    async def respond(seen: Seen, reply: Reply) -> bool:
+        await asyncio.sleep(seconds)
+        return await responder(seen, reply)
+
+    return respond
