@@ -26,11 +26,15 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, quote_plus, unquote_plus
+
+from airflow_provider_canvas_progress.core.errors import CanvasError
 
 if TYPE_CHECKING:
     from airflow_provider_canvas_progress.core.settings import CanvasSettings
+
+E = TypeVar("E", bound=BaseException)
 
 __all__ = ["MIN_SECRET_LENGTH", "REDACTED", "TEXT_LIMIT", "Redactor"]
 
@@ -68,6 +72,8 @@ class Redactor:
         self.limit = limit
         self._secrets: tuple[str, ...] = ()
         self._literal: re.Pattern[str] | None = None
+        self._base64_run = _BASE64_RUN
+        self._shortest = 0
         self._variants: tuple[str, ...] = ()
         self.add(*secrets)
 
@@ -92,6 +98,10 @@ class Redactor:
         # Longest first, so that an encoding that contains another is replaced whole.
         self._variants = tuple(sorted(variants, key=len, reverse=True))
         self._literal = re.compile("|".join(re.escape(v) for v in self._variants))
+        # base64 of a text holding a secret is at least 4/3 of the secret long: shorter runs are skipped.
+        self._shortest = min(map(len, self._secrets))
+        shortest = max(8, 4 * self._shortest // 3 - 2)
+        self._base64_run = re.compile(f"[A-Za-z0-9+/_-]{{{shortest},}}={{0,2}}")
 
     def text(self, value: str, *, limit: int | None = None) -> str:
         """``value`` with every secret replaced by ``***``, cut to ``limit`` characters (default :attr:`limit`).
@@ -126,18 +136,19 @@ class Redactor:
         return self._scrub(str(value))
 
     def _scrub(self, text: str) -> str:
-        if self._literal is None or not text:
+        # A text shorter than every secret cannot hold one, in any form: most strings of an answer.
+        if self._literal is None or len(text) < self._shortest:
             return text
         text = self._literal.sub(REDACTED, text)
         if "%" in text:
             text = _URL_RUN.sub(self._percent_run, text)
-        return _BASE64_RUN.sub(self._base64_run, text)
+        return self._base64_run.sub(self._base64_in, text)
 
     def _percent_run(self, match: re.Match[str]) -> str:
         run = match.group()
         return self._hidden_in(run, [unquote_plus(run)]) if "%" in run else run
 
-    def _base64_run(self, match: re.Match[str]) -> str:
+    def _base64_in(self, match: re.Match[str]) -> str:
         run = match.group()
         # The run may have picked up neighbouring letters: try each alignment of its start.
         return self._hidden_in(run, (_b64decode(run[offset:]) for offset in range(4)))
@@ -148,6 +159,19 @@ class Redactor:
             if decoded is not None and any(secret in decoded for secret in self._secrets):
                 return REDACTED
         return original
+
+    def error(self, error: E) -> E:
+        """``error`` with its message and Canvas's text redacted (and the message bounded), in place.
+
+        Errors are built from answers in the core, which knows no secrets; the hook, which does,
+        passes each one through here before it leaves.
+        """
+        if isinstance(error, CanvasError):
+            error.message = self.text(error.message)
+            if error.canvas_message is not None:
+                error.canvas_message = self.text(error.canvas_message)
+            error.args = (error.message,)
+        return error
 
     def _drop_partial_tail(self, text: str) -> str:
         """Remove the end of ``text`` if it is the beginning of a secret (the rest was cut away).

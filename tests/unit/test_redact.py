@@ -193,3 +193,23 @@ def test_the_redactor_shows_no_secret_in_its_repr(redactor: Redactor) -> None:
 def test_a_settings_object_is_enough_to_build_one() -> None:
     settings = CanvasSettings(base_url="https://canvas.example.edu", token=TOKEN)
     assert TOKEN not in Redactor.of(settings).value({"m": [TOKEN]})["m"][0]
+
+
+def test_an_error_built_from_an_echoing_answer_is_redacted_and_bounded_in_place(redactor: Redactor) -> None:
+    from airflow_provider_canvas_progress.core.errors import CanvasAuthError
+
+    error = CanvasAuthError(f"refused: {TOKEN} " + "x" * 10_000, status=401, canvas_message=f"bad {TOKEN}")
+
+    same = redactor.error(error)
+
+    assert same is error
+    assert TOKEN not in str(error)
+    assert TOKEN not in repr(error)
+    assert error.canvas_message == f"bad {REDACTED}"
+    assert len(str(error)) <= TEXT_LIMIT + 1
+    assert error.status == 401
+
+
+def test_errors_of_other_kinds_are_left_alone(redactor: Redactor) -> None:
+    error = ValueError(TOKEN)
+    assert redactor.error(error) is error
