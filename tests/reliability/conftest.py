@@ -11,6 +11,7 @@ import pytest
 
 from airflow_provider_canvas_progress.hooks import canvas as canvas_hook_module
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
+from tests.hook.conftest import emitted  # noqa: F401  (a fixture: everything logged or printed so far)
 from tests.reliability.hostile import HostileServer
 
 #: One try, short back-offs: a hostile case should fail (or not) in seconds.
@@ -70,17 +71,3 @@ def set_connection(
 ) -> None:
     fields = {"conn_type": "canvas", "host": host, "password": password, "extra": extras}
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(fields))
-
-
-@pytest.fixture
-def emitted(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> Callable[[], str]:
-    """Everything logged or printed so far (Airflow 2 logs through logging, Airflow 3 to stdout)."""
-    caplog.set_level("DEBUG")
-    seen: list[str] = []
-
-    def text() -> str:
-        out, err = capfd.readouterr()
-        seen.extend([out, err])
-        return "\n".join([caplog.text, *seen])
-
-    return text

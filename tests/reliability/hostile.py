@@ -479,3 +479,17 @@ def delayed(seconds: float, responder: Responder) -> Responder:
         return await responder(seen, reply)
 
     return respond
+
+
+def waiting_job(**kwargs: Any) -> Any:
+    """A job-starting operator that waits for its job (``PUT /api/v1/accounts/1/courses``), or the
+    typed refusal its arguments get at parse time (returned, not raised)."""
+    from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
+    from airflow_provider_canvas_progress.operators.jobs import CanvasStartJobOperator
+
+    try:
+        return CanvasStartJobOperator(
+            task_id="start", endpoint="/api/v1/accounts/1/courses", method="PUT", wait_for_completion=True, **kwargs
+        )
+    except (CanvasConfigurationError, ValueError) as refused:
+        return refused

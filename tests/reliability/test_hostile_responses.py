@@ -18,6 +18,7 @@ from tests.reliability.conftest import Connect
 from tests.reliability.hostile import (
     PATHS,
     HostileServer,
+    Responder,
     bomb,
     endless,
     failure_of,
@@ -58,37 +59,19 @@ def assert_names_the_size_limit(error: BaseException | None) -> None:
 # -- time: the deadline covers connect, headers and body together ------------------------------------
 
 
+STALLING = {
+    "a body trickled one byte per half second": trickle(SHORT, every=0.5),
+    "headers trickled one byte per half second": slow_headers(every=0.5),
+    "a server that never answers": silence(),
+}
+
+
+@pytest.mark.parametrize("answer", STALLING.values(), ids=STALLING.keys())
 @pytest.mark.parametrize("path", PATHS)
-def test_a_body_trickled_one_byte_per_half_second_ends_at_the_call_deadline(
-    server: HostileServer, connect: Connect, path: str
+def test_a_stalling_answer_ends_at_the_call_deadline(
+    server: HostileServer, connect: Connect, path: str, answer: Responder
 ) -> None:
-    server.on(PROGRESS, trickle(SHORT, every=0.5))
-    hook = connect(timeout=DEADLINE)
-
-    error, took = failure_of(lambda: read_progress(path, hook))
-
-    assert_typed_and_bounded(error)
-    assert took < DEADLINE + SLACK
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_headers_trickled_one_byte_per_half_second_end_at_the_call_deadline(
-    server: HostileServer, connect: Connect, path: str
-) -> None:
-    server.on(PROGRESS, slow_headers(every=0.5))
-    hook = connect(timeout=DEADLINE)
-
-    error, took = failure_of(lambda: read_progress(path, hook))
-
-    assert_typed_and_bounded(error)
-    assert took < DEADLINE + SLACK
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_a_server_that_never_answers_ends_at_the_call_deadline(
-    server: HostileServer, connect: Connect, path: str
-) -> None:
-    server.on(PROGRESS, silence())
+    server.on(PROGRESS, answer)
     hook = connect(timeout=DEADLINE)
 
     error, took = failure_of(lambda: read_progress(path, hook))
@@ -111,22 +94,13 @@ def test_every_retry_of_a_trickled_answer_has_its_own_deadline_so_the_call_ends_
     assert took < 2 * 1.0 + SLACK
 
 
-def test_test_connection_against_a_trickling_server_answers_within_the_deadline(
-    server: HostileServer, connect: Connect
+@pytest.mark.parametrize(
+    "answer", [trickle(SHORT, every=0.5), endless()], ids=["a trickled answer", "an endless answer"]
+)
+def test_test_connection_against_a_stalling_or_endless_answer_reports_failure_within_the_deadline(
+    server: HostileServer, connect: Connect, answer: Responder
 ) -> None:
-    server.on(r"^/api/v1/users/self", trickle(SHORT, every=0.5))
-    hook = connect(timeout=DEADLINE)
-
-    started = time.monotonic()
-    ok, message = hook.test_connection()
-
-    assert ok is False
-    assert time.monotonic() - started < DEADLINE + SLACK
-    assert len(message) <= 2000
-
-
-def test_test_connection_against_an_endless_body_answers_promptly(server: HostileServer, connect: Connect) -> None:
-    server.on(r"^/api/v1/users/self", endless())
+    server.on(r"^/api/v1/users/self", answer)
     hook = connect(timeout=DEADLINE)
 
     started = time.monotonic()
@@ -140,53 +114,26 @@ def test_test_connection_against_an_endless_body_answers_promptly(server: Hostil
 # -- bytes: a cap on every body, compressed or not ----------------------------------------------------
 
 
+OVER_THE_CAP = {
+    "a 64 MiB body": huge(OVERSIZED),
+    "an endless chunked body": endless(chunked=True),
+    "an endless body without length": endless(chunked=False),
+    "a gzip bomb": bomb(BOMB, encoding="gzip"),
+    "a deflate bomb": bomb(BOMB, encoding="deflate"),
+    "a 64 MiB error page": huge(OVERSIZED, status=502, content_type="text/html"),
+}
+
+
+@pytest.mark.parametrize("answer", OVER_THE_CAP.values(), ids=OVER_THE_CAP.keys())
 @pytest.mark.parametrize("path", PATHS)
-def test_a_body_over_the_cap_is_refused_with_an_error_naming_the_extra_that_raises_it(
-    server: HostileServer, connect: Connect, path: str
+def test_an_answer_past_the_cap_is_refused_promptly_naming_the_extra_that_raises_it(
+    server: HostileServer, connect: Connect, path: str, answer: Responder
 ) -> None:
-    server.on(PROGRESS, huge(OVERSIZED))
+    server.on(PROGRESS, answer)
     error, took = failure_of(lambda: read_progress(path, connect(timeout=30)))
 
     assert_names_the_size_limit(error)
     assert took < SLACK
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_an_endless_chunked_body_stops_at_the_cap(server: HostileServer, connect: Connect, path: str) -> None:
-    server.on(PROGRESS, endless(chunked=True))
-    error, took = failure_of(lambda: read_progress(path, connect(timeout=30)))
-
-    assert_names_the_size_limit(error)
-    assert took < SLACK
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_an_endless_body_without_length_stops_at_the_cap(server: HostileServer, connect: Connect, path: str) -> None:
-    server.on(PROGRESS, endless(chunked=False))
-    error, took = failure_of(lambda: read_progress(path, connect(timeout=30)))
-
-    assert_names_the_size_limit(error)
-    assert took < SLACK
-
-
-@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
-@pytest.mark.parametrize("path", PATHS)
-def test_a_compression_bomb_is_refused_once_its_inflated_size_passes_the_cap(
-    server: HostileServer, connect: Connect, path: str, encoding: str
-) -> None:
-    server.on(PROGRESS, bomb(BOMB, encoding=encoding))
-    error, took = failure_of(lambda: read_progress(path, connect(timeout=30)))
-
-    assert_names_the_size_limit(error)
-    assert took < SLACK
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_an_error_answer_over_the_cap_is_refused_too(server: HostileServer, connect: Connect, path: str) -> None:
-    server.on(PROGRESS, huge(OVERSIZED, status=502, content_type="text/html"))
-    error, _ = failure_of(lambda: read_progress(path, connect(timeout=30)))
-
-    assert_names_the_size_limit(error)
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -310,31 +257,20 @@ def in_child_with_memory_limit(path: str) -> str:
     return str(json.loads(lines[-1])["outcome"])
 
 
+MEMORY_CASES = {
+    "a gigabyte body is refused": (huge(GIB), "typed:CanvasResponseTooLargeError"),
+    "a gzip bomb of a gigabyte is refused": (bomb(GIB), "typed:CanvasResponseTooLargeError"),
+    "an ordinary progress is read": (json_answer(progress_json(5)), "returned"),
+}
+
+
+@pytest.mark.parametrize("case", MEMORY_CASES.values(), ids=MEMORY_CASES.keys())
 @pytest.mark.parametrize("path", PATHS)
-def test_a_gigabyte_body_is_refused_within_a_memory_limit_of_256_mib(
-    server: HostileServer, connect: Connect, path: str
+def test_within_a_memory_limit_of_256_mib_a_huge_answer_is_refused_and_an_ordinary_one_read(
+    server: HostileServer, connect: Connect, path: str, case: tuple[Responder, str]
 ) -> None:
-    server.on(PROGRESS, huge(GIB))
+    responder, expected = case
+    server.on(PROGRESS, responder)
     connect(timeout=60)
 
-    assert in_child_with_memory_limit(path) == "typed:CanvasResponseTooLargeError"
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_a_gzip_bomb_of_a_gigabyte_is_refused_within_a_memory_limit_of_256_mib(
-    server: HostileServer, connect: Connect, path: str
-) -> None:
-    server.on(PROGRESS, bomb(GIB))
-    connect(timeout=60)
-
-    assert in_child_with_memory_limit(path) == "typed:CanvasResponseTooLargeError"
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_the_memory_limited_child_reads_an_ordinary_progress(
-    server: HostileServer, connect: Connect, path: str
-) -> None:
-    server.on(PROGRESS, json_answer(progress_json(5)))
-    connect()
-
-    assert in_child_with_memory_limit(path) == "returned"
+    assert in_child_with_memory_limit(path) == expected
