@@ -182,6 +182,8 @@ class HostileServer:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             return
+        except asyncio.CancelledError:  # the server is shutting down: end quietly, not as a failed task
+            return
         finally:
             self._tasks.discard(task)
             writer.close()

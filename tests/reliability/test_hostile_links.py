@@ -4,10 +4,17 @@ host, a user-info trick, a backslash or an odd scheme gives no link at all."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from airflow_provider_canvas_progress.core.settings import Origin
 from airflow_provider_canvas_progress.links import MAX_LINK_LENGTH, context_link, safe_link
+from tests.airflow.conftest import airflow_db  # noqa: F401  (a fixture: a migrated Airflow database)
+from tests.airflow.runner import load_dag, run_dag
+from tests.airflow.test_sensor_units import links_of
+from tests.reliability.conftest import Connect
+from tests.reliability.hostile import HostileServer, json_answer, progress_json
 
 CANVAS = Origin.of("https://school.instructure.com")
 LOCAL = Origin.of("http://127.0.0.1:8080")
@@ -111,3 +118,45 @@ def test_the_context_link_is_built_on_the_connections_origin_from_a_plain_id_onl
 
 def test_no_context_link_on_a_plain_http_connection_to_a_remote_host() -> None:
     assert context_link(Origin.of("http://canvas.example.edu"), "Course", 5) == ""
+
+
+# -- through real Airflow: what the task page would show ---------------------------------------------------
+
+
+HOSTILE_PROGRESS = {
+    "a javascript url": {"url": "javascript:alert(document.cookie)"},
+    "a url on another host": {"url": "https://evil.example/api/v1/progress/5"},
+    "a user-info trick": {"url": "http://127.0.0.1@evil.example/api/v1/progress/5"},
+}
+
+
+@pytest.mark.usefixtures("airflow_db")
+@pytest.mark.parametrize("fields", HOSTILE_PROGRESS.values(), ids=HOSTILE_PROGRESS.keys())
+def test_a_task_that_read_a_hostile_progress_url_shows_no_progress_link_and_only_its_own_origin(
+    server: HostileServer, connect: Connect, fields: dict[str, Any]
+) -> None:
+    server.on(r"^/api/v1/progress/", json_answer(progress_json(5, **fields)))
+    connect()
+
+    result = run_dag(load_dag("canvas_sensor_dags", "sensor_poke_default"), progress_id="5")
+
+    links = links_of(result, "sensor_poke_default")
+    assert result.states == {"wait": "success"}
+    assert links["CanvasProgressLink"] in ("", None)
+    assert links["CanvasContextLink"] == f"{server.base_url}/accounts/1"
+
+
+@pytest.mark.usefixtures("airflow_db")
+def test_a_task_that_read_a_progress_on_its_own_origin_shows_both_links(
+    server: HostileServer, connect: Connect
+) -> None:
+    url = f"{server.base_url}/api/v1/progress/5"
+    server.on(r"^/api/v1/progress/", json_answer(progress_json(5, url=url, context_type="Course", context_id=3)))
+    connect()
+
+    result = run_dag(load_dag("canvas_sensor_dags", "sensor_poke_default"), progress_id="5")
+
+    assert links_of(result, "sensor_poke_default") == {
+        "CanvasProgressLink": url,
+        "CanvasContextLink": f"{server.base_url}/courses/3",
+    }
