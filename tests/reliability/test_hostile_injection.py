@@ -33,7 +33,6 @@ HOSTILE_IDS = [
     "1%3Fas_user_id=5",
     "1;as_user_id=5",
     "1&as_user_id=5",
-    "1\n",
     "1\r\nX-Injected: yes",
     "1 2",
     "-1",

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
 
+from airflow_provider_canvas_progress.compat import BaseTrigger
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.sensors.progress import CanvasProgressSensor
@@ -164,7 +165,7 @@ def test_an_absurd_negative_or_nan_hook_argument_is_refused_or_brought_into_rang
 # -- poll intervals: no hot loops ------------------------------------------------------------------------
 
 
-def reads_within(server: HostileServer, trigger: CanvasProgressTrigger) -> int:
+def reads_within(server: HostileServer, trigger: BaseTrigger) -> int:
     """Run the trigger against a job that never ends for WINDOW seconds; how many reads it made."""
 
     async def run() -> None:
@@ -210,12 +211,12 @@ def test_a_trigger_with_a_nan_interval_ends_with_an_event_instead_of_crashing_or
     assert reads_within(running, trigger) <= MAX_READS
 
 
-def deferred_trigger(task: Any) -> CanvasProgressTrigger:
+def deferred_trigger(task: Any) -> BaseTrigger:
     try:
         task.execute({"ti": FakeTI()})
     except TaskDeferred as deferred:
         trigger = deferred.trigger
-        assert isinstance(trigger, CanvasProgressTrigger)
+        assert isinstance(trigger, BaseTrigger)
         return trigger
     raise AssertionError("the task did not defer")
 
