@@ -70,6 +70,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = (), *, limit: int = TEXT_LIMIT) -> None:
         self.limit = limit
+        self._extended: dict[str, Redactor] = {}
         self._secrets: tuple[str, ...] = ()
         self._literal: re.Pattern[str] | None = None
         self._base64_run = _BASE64_RUN
@@ -102,6 +103,20 @@ class Redactor:
         self._shortest = min(map(len, self._secrets))
         shortest = max(8, 4 * self._shortest // 3 - 2)
         self._base64_run = re.compile(f"[A-Za-z0-9+/_-]{{{shortest},}}={{0,2}}")
+
+    def with_secret(self, secret: str) -> Redactor:
+        """This redactor, or a copy that also hides ``secret`` (an access token obtained for a call).
+
+        Copies are kept for the last few secrets, so a call per poll does not compile a new one.
+        """
+        if secret in self._secrets or len(secret) < MIN_SECRET_LENGTH:
+            return self
+        extended = self._extended.get(secret)
+        if extended is None:
+            if len(self._extended) >= 4:  # developer-key tokens change hourly; old ones are not sent again
+                self._extended.pop(next(iter(self._extended)))
+            extended = self._extended[secret] = Redactor((*self._secrets, secret), limit=self.limit)
+        return extended
 
     def text(self, value: str, *, limit: int | None = None) -> str:
         """``value`` with every secret replaced by ``***``, cut to ``limit`` characters (default :attr:`limit`).

@@ -213,3 +213,14 @@ def test_an_error_built_from_an_echoing_answer_is_redacted_and_bounded_in_place(
 def test_errors_of_other_kinds_are_left_alone(redactor: Redactor) -> None:
     error = ValueError(TOKEN)
     assert redactor.error(error) is error
+
+
+def test_a_redactor_extended_with_an_issued_token_hides_both_and_is_reused(redactor: Redactor) -> None:
+    issued = "issued-token-for-this-call-777"
+
+    extended = redactor.with_secret(issued)
+
+    assert extended is redactor.with_secret(issued)
+    assert redactor.with_secret(TOKEN) is redactor
+    assert extended.text(f"{TOKEN} {issued}") == f"{REDACTED} {REDACTED}"
+    assert redactor.text(issued) == issued
