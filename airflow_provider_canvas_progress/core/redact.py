@@ -186,6 +186,10 @@ class Redactor:
             if error.canvas_message is not None:
                 error.canvas_message = self.text(error.canvas_message)
             error.args = (error.message,)
+            if error.__suppress_context__:
+                # Raised "from None": no traceback shows the context, yet it stays reachable, and a
+                # JSON decoder's error there holds the whole answer (``doc``), echo included.
+                error.__context__ = None
         return error
 
     def _drop_partial_tail(self, text: str) -> str:

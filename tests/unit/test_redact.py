@@ -224,3 +224,18 @@ def test_a_redactor_extended_with_an_issued_token_hides_both_and_is_reused(redac
     assert redactor.with_secret(TOKEN) is redactor
     assert extended.text(f"{TOKEN} {issued}") == f"{REDACTED} {REDACTED}"
     assert redactor.text(issued) == issued
+
+
+def test_an_error_raised_from_none_keeps_no_context_holding_the_answer(redactor: Redactor) -> None:
+    from airflow_provider_canvas_progress.core.errors import CanvasResponseError
+
+    def decode() -> None:
+        try:
+            json.loads(f"not json {TOKEN}")
+        except ValueError:
+            raise CanvasResponseError("Canvas answered a body that is not JSON.") from None
+
+    with pytest.raises(CanvasResponseError) as raised:
+        decode()
+
+    assert redactor.error(raised.value).__context__ is None
