@@ -52,7 +52,8 @@ def nested(depth: int) -> dict[str, Any]:
 
 def test_grade_data_nested_ten_thousand_deep_is_refused_before_anything_is_sent(answering: HostileServer) -> None:
     def parse_and_run() -> None:  # refused when the DAG is parsed, or when the task runs
-        CanvasBulkGradeUpdateOperator(task_id="grades", course_id=1, grade_data=nested(10_000)).execute({"ti": FakeTI()})
+        task = CanvasBulkGradeUpdateOperator(task_id="grades", course_id=1, grade_data=nested(10_000))
+        task.execute({"ti": FakeTI()})
 
     error, _ = failure_of(parse_and_run)
 
