@@ -136,7 +136,8 @@ class Redactor:
 
     def value(self, value: Any, *, _depth: int = 0) -> Any:
         """A copy of a JSON-like value (dicts, lists, tuples, strings, numbers) with secrets replaced
-        in every string, keys included. Strings are not cut; nesting beyond :data:`MAX_DEPTH` is."""
+        in every string, keys included. Strings are not cut; nesting beyond :data:`MAX_DEPTH` is.
+        Objects of other types are returned as they are."""
         if isinstance(value, str):
             return self._scrub(value)
         if isinstance(value, (bool, int, float)) or value is None:
@@ -148,7 +149,7 @@ class Redactor:
         if isinstance(value, (list, tuple)):
             items = [self.value(item, _depth=_depth + 1) for item in value]
             return items if isinstance(value, list) else tuple(items)
-        return self._scrub(str(value))
+        return value  # not JSON-like (a parsed token grant, say): its maker answers for it
 
     def _scrub(self, text: str) -> str:
         # A text shorter than every secret cannot hold one, in any form: most strings of an answer.

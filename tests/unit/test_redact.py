@@ -239,3 +239,9 @@ def test_an_error_raised_from_none_keeps_no_context_holding_the_answer(redactor:
         decode()
 
     assert redactor.error(raised.value).__context__ is None
+
+
+def test_objects_that_are_not_json_like_are_returned_as_they_are(redactor: Redactor) -> None:
+    grant = object()
+    assert redactor.value(grant) is grant
+    assert redactor.value({"grant": grant})["grant"] is grant
