@@ -114,7 +114,7 @@ class Redactor:
         extended = self._extended.get(secret)
         if extended is None:
             if len(self._extended) >= 4:  # developer-key tokens change hourly; old ones are not sent again
-                self._extended.pop(next(iter(self._extended)))
+                self._extended.clear()  # one atomic step: hooks in several threads share this redactor
             extended = self._extended[secret] = Redactor((*self._secrets, secret), limit=self.limit)
         return extended
 
