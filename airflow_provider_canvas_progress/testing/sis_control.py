@@ -62,7 +62,7 @@ class SisControl:
 
     def registry(self, account_id: int = 1) -> SisRegistry:
         """The SIS data imports wrote on a root account."""
-        return self._sis.store.registry(account_id)
+        return self._sis.store.registry(account_id, self._state.now())
 
     def script_next_import(self, script: SisScript) -> None:
         """Use ``script`` for the next import created (queued first in, first out)."""

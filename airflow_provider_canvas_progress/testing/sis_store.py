@@ -115,9 +115,11 @@ class SisStore:
         with self._lock:
             self._scripts.append(script)
 
-    def registry(self, account_id: int) -> SisRegistry:
-        """The SIS data of a root account."""
+    def registry(self, account_id: int, now: float | None = None) -> SisRegistry:
+        """The SIS data of a root account, with the imports due by ``now`` (if given) run."""
         with self._lock:
+            if now is not None:
+                self._advance(account_id, now)
             return self._account(account_id).registry
 
     def _account(self, account_id: int) -> _Account:
@@ -226,7 +228,7 @@ class SisStore:
             plan.threshold_abort = next((m for _, m in script.warnings if "threshold" in m), DEFAULT_THRESHOLD)
             if not script.warnings:
                 plan.messages.append(Message("", plan.threshold_abort))
-        if forced in ("failed", "failed_with_messages"):
+        if forced in ("failed", "failed_with_messages") or (forced == "default" and script.errors):
             plan.failed = True
         if forced == "failed":
             plan.messages = [m for m in plan.messages if not m.failure]
