@@ -68,6 +68,14 @@ class SisControl:
         """Use ``script`` for the next import created (queued first in, first out)."""
         self._sis.store.queue_script(script)
 
+    def script_import(self, batch_id: int, script: SisScript) -> None:
+        """Decide how an existing import that has not started yet will run and end.
+
+        :raises KeyError: unknown import.
+        :raises ValueError: it already started.
+        """
+        self._sis.store.set_script(batch_id, script)
+
     @property
     def default_script(self) -> SisScript:
         """The script of imports nobody queued one for."""

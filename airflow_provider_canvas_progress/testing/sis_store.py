@@ -115,6 +115,18 @@ class SisStore:
         with self._lock:
             self._scripts.append(script)
 
+    def set_script(self, batch_id: int, script: SisScript) -> None:
+        """Replace the script of an import a job has not taken yet.
+
+        :raises KeyError: unknown import.
+        :raises ValueError: the import already started.
+        """
+        with self._lock:
+            record = self._by_id[batch_id]
+            if record.started_at is not None:
+                raise ValueError(f"SIS import {batch_id} already started; script it before it starts")
+            record.script = script
+
     def registry(self, account_id: int, now: float | None = None) -> SisRegistry:
         """The SIS data of a root account, with the imports due by ``now`` (if given) run."""
         with self._lock:

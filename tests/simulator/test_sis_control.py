@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
-from airflow_provider_canvas_progress.testing import CanvasSimulator, ManualClock, SisControl, build_zip
+from airflow_provider_canvas_progress.testing import CanvasSimulator, ManualClock, SisControl, SisScript, build_zip
 
 from .simclient import Api
 
@@ -70,3 +71,11 @@ def test_control_api_scripts_accounts_rights_terms_and_outcomes(sim: CanvasSimul
 def test_create_import_without_http(canvas_sis: SisControl) -> None:
     batch_id = canvas_sis.create_import({"users.csv": "user_id,login_id\nu1,u1\n"})
     assert canvas_sis.import_json(batch_id)["workflow_state"] == "created"
+
+
+def test_an_import_that_has_not_started_can_be_scripted(canvas_sis: SisControl) -> None:
+    batch_id = canvas_sis.create_import({"users.csv": "user_id,login_id\nu1,u1\n"})
+    canvas_sis.script_import(batch_id, SisScript(outcome="failed_with_messages", pickup=0, importing_for=0))
+    assert canvas_sis.import_json(batch_id)["workflow_state"] == "failed_with_messages"
+    with pytest.raises(ValueError, match="already started"):
+        canvas_sis.script_import(batch_id, SisScript())
