@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .sis_csv import Message, read_upload
-from .sis_import import BatchOptions, ImportPlan, SisRegistry, apply_deletions, run_import
+from .sis_import import BatchOptions, ImportPlan, SisRegistry, TermBook, apply_deletions, run_import
 from .sis_script import DEFAULT_CRASH, DEFAULT_FAILURE, DEFAULT_THRESHOLD, DEFAULT_WARNING, SisScript
 
 __all__ = ["ABORT_DELAY", "PENDING", "SisBatch", "SisStore"]
@@ -99,7 +99,8 @@ class _Account:
 class SisStore:
     """Every account's batches (thread-safe); ids are shared across accounts, as in Canvas."""
 
-    def __init__(self) -> None:
+    def __init__(self, terms: TermBook | None = None) -> None:
+        self._terms = terms
         self._lock = threading.RLock()
         self._accounts: dict[int, _Account] = {}
         self._by_id: dict[int, SisBatch] = {}
@@ -135,7 +136,9 @@ class SisStore:
             return self._account(account_id).registry
 
     def _account(self, account_id: int) -> _Account:
-        return self._accounts.setdefault(account_id, _Account())
+        if account_id not in self._accounts:
+            self._accounts[account_id] = _Account(SisRegistry(book=self._terms, account_id=account_id))
+        return self._accounts[account_id]
 
     # -- creation --------------------------------------------------------------------------------
 

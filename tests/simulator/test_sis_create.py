@@ -188,3 +188,9 @@ def test_diffing_is_ignored_in_batch_mode(api: Api) -> None:
     assert body["diffing_data_set_identifier"] is None
     plain = create(api, {"diffing_data_set_identifier": "nightly", "diffing_remaster_data_set": "true"}).json()
     assert (plain["diffing_data_set_identifier"], plain["diffing_remaster"]) == ("nightly", True)
+
+
+def test_the_school_sub_accounts_are_refused_and_its_terms_serve_batch_mode(api: Api) -> None:
+    assert api.get("/api/v1/accounts/2/sis_imports").status_code == 400  # College of Science, under account 1
+    body = create(api, {"batch_mode": "1", "batch_mode_term_id": "sis_term_id:2026FA"}).json()
+    assert body["batch_mode_term_id"] == 1
