@@ -21,7 +21,7 @@ from typing import Any
 import pendulum
 
 from airflow_provider_canvas_progress.core.errors import CanvasResponseError
-from airflow_provider_canvas_progress.core.progress import _canvas_timestamp
+from airflow_provider_canvas_progress.core.progress import parse_timestamp
 from airflow_provider_canvas_progress.core.sis_states import OUTCOMES, SisImportState, SisOutcome
 
 __all__ = [
@@ -239,18 +239,10 @@ def _time(payload: Mapping[str, Any], key: str, bad: Any) -> pendulum.DateTime |
     value = payload.get(key)
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise bad(key, "an ISO 8601 timestamp")
-    fast = _canvas_timestamp(value)
-    if fast is not None:
-        return fast
     try:
-        parsed = pendulum.parse(value, exact=True)
-    except (ValueError, pendulum.parsing.exceptions.ParserError):
-        raise bad(key, "an ISO 8601 timestamp") from None
-    if not isinstance(parsed, pendulum.DateTime):
-        raise bad(key, "an ISO 8601 timestamp with a date and a time")
-    return parsed
+        return parse_timestamp(value)
+    except ValueError as expected:
+        raise bad(key, str(expected)) from None
 
 
 def _id_text(value: object) -> str | None:
