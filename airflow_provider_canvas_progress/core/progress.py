@@ -179,21 +179,10 @@ def parse_progress(payload: object, *, source: str = "Canvas") -> Progress:
         if value is None:
             times[key] = None
             continue
-        if not isinstance(value, str):
-            raise bad(key, "an ISO 8601 timestamp")
-        fast = _canvas_timestamp(value)
-        if fast is not None:
-            times[key] = fast
-            continue
         try:
-            # exact=True: without it pendulum silently turns "2013-01-15" or "15:00" into a
-            # DateTime (the latter on today's date), which Canvas never sends.
-            parsed = pendulum.parse(value, exact=True)
-        except (ValueError, pendulum.parsing.exceptions.ParserError):
-            raise bad(key, "an ISO 8601 timestamp") from None
-        if not isinstance(parsed, pendulum.DateTime):
-            raise bad(key, "an ISO 8601 timestamp with a date and a time")
-        times[key] = parsed
+            times[key] = parse_timestamp(value)
+        except ValueError as expected:
+            raise bad(key, str(expected)) from None
 
     known = _KNOWN_KEYS
     return Progress(
@@ -224,6 +213,27 @@ _KNOWN_KEYS = frozenset(
 
 #: How Canvas writes timestamps (ISO 8601 from Rails' JSON encoder): ``Z`` or an offset, optional fraction.
 _CANVAS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def parse_timestamp(value: object) -> pendulum.DateTime:
+    """Read a Canvas timestamp (Canvas's own form fast, other ISO 8601 through pendulum).
+
+    :raises ValueError: naming what was expected (``an ISO 8601 timestamp``...), for messages.
+    """
+    if not isinstance(value, str):
+        raise ValueError("an ISO 8601 timestamp")
+    fast = _canvas_timestamp(value)
+    if fast is not None:
+        return fast
+    try:
+        # exact=True: without it pendulum silently turns "2013-01-15" or "15:00" into a
+        # DateTime (the latter on today's date), which Canvas never sends.
+        parsed = pendulum.parse(value, exact=True)
+    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        raise ValueError("an ISO 8601 timestamp") from None
+    if not isinstance(parsed, pendulum.DateTime):
+        raise ValueError("an ISO 8601 timestamp with a date and a time")
+    return parsed
 
 
 def _canvas_timestamp(value: str) -> pendulum.DateTime | None:
