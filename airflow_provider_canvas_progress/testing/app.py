@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import control, errors, oauth, reports, starters
+from . import control, errors, oauth, reports, sis, sis_control, starters
 from .pipeline import STATE_KEY, Caller, add_api_route, base_url, canvas_middleware, params_of, reply
 from .render import local_id_of, user_json
 from .state import SimulatorState
@@ -123,4 +123,6 @@ def build_app(state: SimulatorState) -> web.Application:
     reports.register(app)
     oauth.register(app)
     control.register(app)
+    sis.register(app)
+    sis_control.register(app)
     return app

@@ -28,6 +28,7 @@ from .identity import LTI_PROGRESS_SCOPE, TokenKind, TokenState, User
 from .jobs import JobScript
 from .recorder import RecordedRequest, SimulatorStats
 from .render import local_id_of
+from .sis_control import SisControl
 from .state import SimulatorSettings, SimulatorState
 from .store import UNSET, Unset
 from .throttle import BucketSettings
@@ -207,6 +208,11 @@ class CanvasSimulator:
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``: what the hook's connection ``host`` should be."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def sis(self) -> SisControl:
+        """SIS imports: accounts, SIS rights, terms, scripted outcomes, the storage host (:mod:`.sis_control`)."""
+        return SisControl(self._state, self.base_url if self._port is not None else f"http://{self.host}")
 
     # -- identities and catalog -----------------------------------------------------------------
 
