@@ -20,11 +20,13 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from . import errors
+from . import errors, sis
 from .pipeline import STATE_KEY, Caller, add_api_route, base_url, params_of, reply
 from .render import local_id_of
 from .reports_data import REPORT_TYPES, CourseRow, ReportFile, ReportInput, School, build_report_file
 from .reports_store import Phase, ReportRecord, ReportScript, ReportsStore
+from .sis_import import Term
+from .sis_state import sis_state
 from .state import SimulatorState
 
 if TYPE_CHECKING:
@@ -57,11 +59,12 @@ def _courses(state: SimulatorState, store: ReportsStore) -> list[CourseRow]:
 
 def _builder(state: SimulatorState, store: ReportsStore) -> Callable[[ReportRecord], tuple[ReportFile | None, str]]:
     def build(record: ReportRecord) -> tuple[ReportFile | None, str]:
-        term_ids = _term_scope(store, record.parameters)
+        term_ids = _term_scope(state, record.account_id, record.parameters)
         given = ReportInput(
             account_id=record.account_id,
             courses=[c for c in _courses(state, store) if c.account_id == record.account_id or record.account_id == 1],
             school=store.school,
+            terms={t.id: t for t in sis_state(state).store.registry(record.account_id).terms},
             now=state.wall.at(state.now()),
             parameters=record.parameters,
             term_ids=term_ids,
@@ -76,11 +79,26 @@ def _term_value(parameters: dict[str, Any]) -> Any:
     return value if value not in (None, "") else parameters.get("enrollment_term")
 
 
-def _term_scope(store: ReportsStore, parameters: dict[str, Any]) -> frozenset[int] | None:
+def _term_scope(state: SimulatorState, account_id: int, parameters: dict[str, Any]) -> frozenset[int] | None:
     value = _term_value(parameters)
     if value in (None, "") or value == "active_terms":
         return None
-    return frozenset(t.id for t in store.school.find_terms(str(value)))
+    return frozenset(t.id for t in _find_terms(state, account_id, str(value)))
+
+
+def _find_terms(state: SimulatorState, account_id: int, raw: str) -> list[Term]:
+    """``api_find_all(root_account.enrollment_terms, raw.split(","))``: what names no term is skipped."""
+    registry = sis_state(state).store.registry(account_id)
+    found = []
+    for item in raw.split(","):
+        text = item.strip()
+        shard, tilde, local = text.partition("~")
+        if tilde and shard.isdigit() and local.isdigit():
+            text = local  # a shard~local global id of this (only) shard
+        term = registry.term(text)
+        if term is not None:
+            found.append(term)
+    return found
 
 
 def _attachment_json(record: ReportRecord, file: ReportFile, base: str, created: str) -> dict[str, Any]:
@@ -211,7 +229,7 @@ async def create_report(request: web.Request, caller: Caller) -> web.StreamRespo
     state = request.app[STATE_KEY]
     store = store_of(state)
     term = _term_value(parameters)
-    if term not in (None, "") and term != "active_terms" and not store.school.find_terms(str(term)):
+    if term not in (None, "") and term != "active_terms" and not _find_terms(state, account_id, str(term)):
         shown = str(term).lower() if isinstance(term, bool) else term
         return errors.json_response({"error": f"invalid enrollment_term_id '{shown}'"}, 400)
     record = store.create(
@@ -325,22 +343,23 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 async def download_file(request: web.Request) -> web.StreamResponse:
     """``/files/:id/download?download_frd=1&verifier=<uuid>`` (``attachment.url``): the verifier is the permission.
 
-    Canvas serves a locally stored file itself (``render_or_redirect_to_stored_file``: 200 as an
-    attachment); a wrong or missing verifier gets the login redirect, as ``file_url`` does.
+    No token is needed or read: the attachment's uuid verifier proves access
+    (``valid_verifier_for_permission?``), and Canvas answers 302 to a short-lived signed URL on its
+    storage host (``render_or_redirect_to_stored_file``), which refuses any ``Authorization``
+    header. A wrong verifier gets the login redirect, as ``file_url`` does. Other attachments (a SIS
+    import's errors file) are :mod:`.sis`'s.
     """
     state = request.app[STATE_KEY]
     attachment_id = local_id_of(request.match_info["id"])
     record = store_of(state).attachment(attachment_id) if attachment_id is not None else None
     if record is None or record.file is None:
-        return web.Response(status=404, text="The specified resource does not exist.")
+        return await sis.download_file(request)
     if request.query.get("verifier") != record.verifier:
         raise web.HTTPFound(f"{base_url(request)}/login")
-    file = record.file
-    return web.Response(
-        body=file.data,
-        content_type=file.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
-    )
+    file, storage = record.file, sis_state(state).filestore
+    key = f"attachments/{record.attachment_id}/{file.filename}"
+    storage.put(key, file.data, content_type=file.content_type, filename=file.filename)
+    raise web.HTTPFound(storage.signed_url(key))
 
 
 def register(app: web.Application) -> None:
@@ -353,6 +372,7 @@ def register(app: web.Application) -> None:
     add_api_route(app, "DELETE", base + "/{report}/{id}", delete_report)
     add_api_route(app, "PUT", base + "/{report}/{id}/abort", abort_report)
     app.router.add_get("/accounts/{account_id}/files/{id}/download", session_file)
+    # Before sis.register: this route serves report files and hands every other attachment to sis.
     app.router.add_get("/files/{id}/download", download_file)
     app.router.add_get("/login", login_page)
     # The control routes import this module's renderers, hence the import here.

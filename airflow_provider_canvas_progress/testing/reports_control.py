@@ -7,7 +7,7 @@ GET       /__sim__/reports                 every report as served now (deleted o
 POST      /__sim__/reports/scripts         queue a script for the next report (JSON: script, report)
 GET       /__sim__/reports/<id>            one report as served now
 POST      /__sim__/reports/<id>            pin fields (status, progress, current_line, extra_text)
-POST      /__sim__/reports/terms           add a term (JSON: id, name, sis_id)
+POST      /__sim__/reports/courses         put a course in a term (JSON: course_id, term_id)
 ========  ===============================  =====================================================
 
 A script is :class:`.reports_store.ReportScript`'s fields, e.g.
@@ -97,16 +97,15 @@ async def set_report(request: web.Request) -> web.StreamResponse:
     return _answer(_render(request, record))
 
 
-async def add_term(request: web.Request) -> web.StreamResponse:
-    """Add an enrollment term to the root account (for ``enrollment_term_id``)."""
+async def place_course(request: web.Request) -> web.StreamResponse:
+    """Move a course into a term (terms are added with ``POST /__sim__/sis/terms``)."""
     try:
         data = await _json_body(request)
-        term = store_of(request.app[STATE_KEY]).school.add_term(
-            int(data["id"]), str(data["name"]), sis_id=None if data.get("sis_id") is None else str(data["sis_id"])
-        )
+        course_id, term_id = int(data["course_id"]), int(data["term_id"])
     except (TypeError, ValueError, KeyError) as exc:
-        return _problem(f"a term needs id and name ({exc})")
-    return _answer({"id": term.id, "name": term.name, "sis_id": term.sis_id}, 201)
+        return _problem(f"give course_id and term_id ({exc})")
+    store_of(request.app[STATE_KEY]).school.place_course(course_id, term_id)
+    return _answer({"course_id": course_id, "term_id": term_id}, 201)
 
 
 def register(app: web.Application) -> None:
@@ -114,6 +113,6 @@ def register(app: web.Application) -> None:
     router = app.router
     router.add_get("/__sim__/reports", list_reports)
     router.add_post("/__sim__/reports/scripts", queue_script)
-    router.add_post("/__sim__/reports/terms", add_term)
+    router.add_post("/__sim__/reports/courses", place_course)
     router.add_get("/__sim__/reports/{id}", show_report)
     router.add_post("/__sim__/reports/{id}", set_report)

@@ -4,8 +4,9 @@ The offered types, titles and parameters follow ``gems/plugins/account_reports/l
 engine.rb``; headers follow ``sis_exporter.rb`` (``sis_export_csv`` writes import-ready headers,
 ``provisioning_csv`` adds Canvas ids and ``created_by_sis``), ``grade_reports.rb`` and
 ``student_reports.rb``. Rows come from the simulator's own catalog (its courses and accounts) and
-a small deterministic school (terms, students, enrollments, scores, last logins), so a test can
-check that a course it added shows up in the next provisioning report.
+the root account's terms (shared with SIS imports), and a small deterministic school (students,
+enrollments, scores, last logins), so a test can check that a course it added shows up in the
+next provisioning report.
 
 Pure functions over plain data: the HTTP side is :mod:`.reports`.
 """
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from .sis_import import Term
+
 __all__ = [
     "OBJECT_FLAGS",
     "REPORT_TYPES",
@@ -28,7 +31,6 @@ __all__ = [
     "ReportType",
     "School",
     "Student",
-    "Term",
     "build_report_file",
     "value_to_boolean",
 ]
@@ -130,16 +132,6 @@ def value_to_boolean(value: object) -> bool:
 
 
 @dataclass(frozen=True)
-class Term:
-    """An enrollment term of the root account."""
-
-    id: int
-    name: str
-    sis_id: str | None = None
-    workflow_state: str = "active"
-
-
-@dataclass(frozen=True)
 class Student:
     """A student with a SIS login, and when they last used Canvas."""
 
@@ -173,57 +165,26 @@ class CourseRow:
 
 
 class School:
-    """The simulated school's terms, students and enrollments (deterministic, editable).
+    """The simulated school's students and enrollments, and which term each course is in (editable).
 
-    Term 1 is Canvas's "Default Term" (no SIS id); odd courses are in term 2, even ones in term 3.
-    Forty students are each enrolled in three courses.
+    Terms themselves are the root account's (the ones SIS imports use, :class:`.sis_import.SisRegistry`):
+    a course is in term 1, "Default Term", unless :meth:`place_course` moved it, as a Canvas course
+    with no term is. Forty students are each enrolled in three courses.
     """
 
     def __init__(self) -> None:
-        self.terms: dict[int, Term] = {
-            1: Term(1, "Default Term"),
-            2: Term(2, "Fall 2026", "T2026FA"),
-            3: Term(3, "Spring 2027", "T2027SP"),
-        }
         self.students: dict[int, Student] = {
             uid: Student(uid, f"Student {uid - 1000:02d}", f"S{uid:05d}", (uid * 7) % 30) for uid in range(1001, 1041)
         }
         self.course_terms: dict[int, int] = {}
 
-    def add_term(self, term_id: int, name: str, *, sis_id: str | None = None) -> Term:
-        """Register (or replace) a term."""
-        term = Term(term_id, name, sis_id)
-        self.terms[term_id] = term
-        return term
-
     def term_of(self, course_id: int) -> int:
-        """The course's term: set with :meth:`place_course`, else 2 for odd ids and 3 for even ones."""
-        return self.course_terms.get(course_id, 2 if course_id % 2 else 3)
+        """The course's term id."""
+        return self.course_terms.get(course_id, 1)
 
     def place_course(self, course_id: int, term_id: int) -> None:
         """Move a course into a term."""
         self.course_terms[course_id] = term_id
-
-    def find_terms(self, raw: str) -> list[Term]:
-        """``api_find_all`` over the root account's terms: ids (local or ``shard~local``) and ``sis_term_id:``.
-
-        Items that name no term are skipped, as Canvas skips them; the caller decides what an empty
-        answer means.
-        """
-        found: list[Term] = []
-        for item in raw.split(","):
-            text = item.strip()
-            term: Term | None = None
-            if text.startswith("sis_term_id:"):
-                wanted = text.removeprefix("sis_term_id:")
-                term = next((t for t in self.terms.values() if t.sis_id is not None and t.sis_id == wanted), None)
-            else:
-                local = text.split("~", 1)[1] if "~" in text else text
-                if local.isascii() and local.isdigit():
-                    term = self.terms.get(int(local))
-            if term is not None:
-                found.append(term)
-        return found
 
     def enrollments(self, course_ids: Sequence[int]) -> list[Enrollment]:
         """Three enrollments per student over the given courses, with deterministic scores."""
@@ -263,6 +224,7 @@ class ReportInput:
     account_id: int
     courses: Sequence[CourseRow]
     school: School
+    terms: Mapping[int, Term]
     now: datetime
     parameters: Mapping[str, Any]
     term_ids: frozenset[int] | None = None
@@ -301,7 +263,7 @@ def _exporter_part(part: str, given: ReportInput, *, sis_format: bool) -> bytes:
             headers = ["term_id", "name", "status", "start_date", "end_date"]
         else:
             headers = ["canvas_term_id", "term_id", "name", "status", "start_date", "end_date", "created_by_sis"]
-        terms = [t for t in school.terms.values() if not sis_format or t.sis_id is not None]
+        terms = [t for t in given.terms.values() if not sis_format or t.sis_id is not None]
         rows = [
             [t.sis_id, t.name, t.workflow_state, None, None]
             if sis_format
@@ -318,7 +280,7 @@ def _exporter_part(part: str, given: ReportInput, *, sis_format: bool) -> bytes:
             headers += ["canvas_term_id", "term_id", "status", "start_date", "end_date", "created_by_sis"]
         rows = []
         for c in courses:
-            term = school.terms.get(c.term_id)
+            term = given.terms.get(c.term_id)
             sis_term = term.sis_id if term is not None else None
             if sis_format:
                 status = c.workflow_state if c.workflow_state in ("deleted", "completed") else "active"
@@ -358,10 +320,7 @@ def _exporter_part(part: str, given: ReportInput, *, sis_format: bool) -> bytes:
 
 def _exporter(given: ReportInput, *, sis_format: bool) -> tuple[dict[str, bytes], str]:
     parts = [flag for flag in OBJECT_FLAGS if value_to_boolean(given.parameters.get(flag))]
-    term_name = "All Terms"
-    if given.term_ids:
-        term_name = ", ".join(given.school.terms[t].name for t in sorted(given.term_ids) if t in given.school.terms)
-    text = f"Term: {term_name};"
+    text = f"Term: {_term_text(given)};"
     if value_to_boolean(given.parameters.get("include_deleted")):
         text += " Include Deleted Objects;"
     text += " Reports: " + " ".join(parts)
@@ -382,7 +341,7 @@ def _grade_export(given: ReportInput) -> tuple[dict[str, bytes], str]:
     rows = []
     for e in school.enrollments(list(by_id)):
         s, c = school.students[e.user_id], by_id[e.course_id]
-        term = school.terms.get(c.term_id)
+        term = given.terms.get(c.term_id)
         grade = next((letter for floor, letter in _GRADES if e.score >= floor), "F")
         student = [s.name, s.id, s.sis_id, f"Course {c.id}", c.id, c.sis_id, f"Course {c.id}", c.id, None]
         term_cells = [term.name if term else None, c.term_id, term.sis_id if term else None]
@@ -422,7 +381,7 @@ def _last_enrollment_activity(given: ReportInput) -> tuple[dict[str, bytes], str
 def _term_text(given: ReportInput) -> str:
     if not given.term_ids:
         return "All Terms"
-    return ", ".join(given.school.terms[t].name for t in sorted(given.term_ids) if t in given.school.terms)
+    return ", ".join(given.terms[t].name for t in sorted(given.term_ids) if t in given.terms)
 
 
 def build_report_file(report: str, report_id: int, given: ReportInput) -> tuple[ReportFile | None, str]:

@@ -190,7 +190,8 @@ class ReportsStore:
         self._lock = threading.RLock()
         self._records: dict[int, ReportRecord] = {}
         self._ids = itertools.count(1)
-        self._attachment_ids = itertools.count(9001)
+        # Apart from the SIS errors files' ids (9001...): both are served by /files/:id/download.
+        self._attachment_ids = itertools.count(70001)
         self._general: deque[ReportScript] = deque()
         self._by_report: dict[str, deque[ReportScript]] = {}
         self.default_script = default_script if default_script is not None else ReportScript()
