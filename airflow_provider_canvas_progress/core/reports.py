@@ -1,4 +1,4 @@
-"""The Canvas account report: its states, a strict parser, how it ended, and its parameters.
+"""The Canvas account report: its states, a strict parser, how it ended, and how to name one.
 
 A report is its own Canvas job with its own status object (``lib/api/v1/account_report.rb``):
 ``created``, ``running`` and, for reports written by parallel runners, ``compiling`` are pending;
@@ -9,9 +9,7 @@ this provider never reads as success. The quirks that make reports easy to misre
   (``AccountReports.finalize_report``);
 * a finished report's ``file_url`` is a web page path that needs a browser session, and its
   ``attachment.url`` is a signed, user-bound link: neither belongs in XCom, so :meth:`AccountReport.result`
-  keeps the attachment's id, name, size and type only;
-* Canvas sends no message when ``parameters[skip_message]`` is *present and truthy in Ruby*: the
-  string ``"false"`` is truthy there, so turning the message back on means leaving the key out.
+  keeps the attachment's id, name, size and type only.
 
 Pure code: no I/O, no Airflow.
 """
@@ -23,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import pendulum
 
@@ -33,45 +31,27 @@ from airflow_provider_canvas_progress.core.errors import (
     CanvasResponseError,
     CanvasUnknownStateError,
 )
+from airflow_provider_canvas_progress.core.ids import parse_id_text
 from airflow_provider_canvas_progress.core.progress import _canvas_timestamp
 
 __all__ = [
-    "OBJECT_FLAGS",
     "REPORT_NAME",
     "AccountReport",
+    "AvailableReport",
     "ReportAttachment",
     "ReportOutcome",
+    "ReportRef",
     "ReportStatus",
-    "build_report_parameters",
     "check_report_name",
+    "parse_available_reports",
     "parse_report",
     "report_outcome",
+    "reports_path",
+    "unknown_report_error",
 ]
 
 #: Report names as Canvas's plugin registers them (``provisioning_csv``): also what may go in a path.
 REPORT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
-
-#: The object flags of ``provisioning_csv`` and ``sis_export_csv``
-#: (``gems/plugins/account_reports/lib/account_reports/engine.rb``).
-OBJECT_FLAGS = (
-    "users",
-    "accounts",
-    "terms",
-    "courses",
-    "sections",
-    "enrollments",
-    "groups",
-    "group_categories",
-    "group_membership",
-    "xlist",
-    "user_observers",
-    "admins",
-)
-_EXPORTERS = ("provisioning_csv", "sis_export_csv")
-_TERM_KEYS = ("enrollment_term_id", "enrollment_term")
-#: ``api_find`` forms for terms (``lib/api.rb`` SIS_MAPPINGS ``enrollment_terms``), plus global ids.
-_TERM_ITEM = re.compile(r"^(?:\d{1,20}|\d{1,10}~\d{1,15}|(?:sis_term_id|sis_integration_id):\S.{0,254})$")
-_RUBY_TRUE = ("true", "1", "on", "yes", "t", "y")
 
 
 class ReportStatus(str, Enum):
@@ -285,6 +265,110 @@ def parse_report(payload: object, *, source: str = "Canvas") -> AccountReport:
     )
 
 
+@dataclass(frozen=True)
+class ReportRef:
+    """Which report to read: its account, its name and its id, each already safe for a URL path.
+
+    Its string form, ``account_report:<account>/<report>/<id>``, is how a trigger carries it.
+    """
+
+    KIND: ClassVar[str] = "account_report"
+
+    account_id: str
+    report: str
+    id: str
+
+    @classmethod
+    def of(cls, account_id: object, report: object, report_id: object) -> ReportRef:
+        """Validate the three parts (templated DAG values arrive as text).
+
+        :raises CanvasConfigurationError: a part that is not an id or a report name.
+        """
+        return cls(
+            parse_id_text(str(account_id), what="account_id"),
+            check_report_name(report),
+            parse_id_text(str(report_id), what="report_id"),
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> ReportRef:
+        """Read :meth:`__str__` back."""
+        prefix, _, rest = text.strip().partition(":")
+        parts = rest.split("/")
+        if prefix != cls.KIND or len(parts) != 3:
+            raise CanvasConfigurationError(
+                f"{text!r} is not an account report reference (account_report:<account>/<report>/<id>)."
+            )
+        return cls.of(*parts)
+
+    def __str__(self) -> str:
+        return f"{self.KIND}:{self.account_id}/{self.report}/{self.id}"
+
+    @property
+    def api_path(self) -> str:
+        """``/api/v1/accounts/:account_id/reports/:report/:id``."""
+        return f"{reports_path(self.account_id, self.report)}/{self.id}"
+
+
+def reports_path(account_id: str, report: str | None = None) -> str:
+    """``/api/v1/accounts/:id/reports[/:report]`` from parts already validated."""
+    base = f"/api/v1/accounts/{account_id}/reports"
+    return base if report is None else f"{base}/{report}"
+
+
+@dataclass(frozen=True)
+class AvailableReport:
+    """A report the account offers (``GET /api/v1/accounts/:id/reports``), with its parameters.
+
+    :param parameters: ``{name: (required, description)}``.
+    :param last_run: the newest run of it on this account, if any.
+    """
+
+    report: str
+    title: str
+    parameters: Mapping[str, tuple[bool, str]] = field(default_factory=dict)
+    last_run: AccountReport | None = None
+
+
+def parse_available_reports(payload: object, *, source: str = "Canvas") -> list[AvailableReport]:
+    """Read the list of offered reports (``AccountReportsController#available_reports``).
+
+    :raises CanvasResponseError: the payload is not that list.
+    """
+    if not isinstance(payload, list):
+        raise CanvasResponseError(f"{source} answered {type(payload).__name__} where a list of reports was expected.")
+    offered: list[AvailableReport] = []
+    for entry in payload:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("report"), str):
+            raise CanvasResponseError(f"{source} answered a report entry without a 'report' name: {entry!r:.200}")
+        raw = entry.get("parameters")
+        parameters: dict[str, tuple[bool, str]] = {}
+        if isinstance(raw, Mapping):
+            for name, spec in raw.items():
+                spec = spec if isinstance(spec, Mapping) else {}
+                parameters[str(name)] = (spec.get("required") is True, str(spec.get("description") or ""))
+        last = entry.get("last_run")
+        title = entry.get("title")
+        offered.append(
+            AvailableReport(
+                report=entry["report"],
+                title=title if isinstance(title, str) else entry["report"],
+                parameters=parameters,
+                last_run=parse_report(last, source=source) if isinstance(last, Mapping) else None,
+            )
+        )
+    return offered
+
+
+def unknown_report_error(report: str, offered: Iterable[AvailableReport], account: str) -> CanvasConfigurationError:
+    """The error for a report name the account does not offer, naming the ones it does."""
+    names = sorted(r.report for r in offered)
+    return CanvasConfigurationError(
+        f"Account {account} does not offer the report {report!r} (Canvas answered 404). It offers: "
+        f"{', '.join(names) if names else 'no reports at all (is the account_reports plugin on?)'}."
+    )
+
+
 def _attachment(value: object, bad: Callable[[str, str], CanvasResponseError]) -> ReportAttachment | None:
     if value is None:
         return None
@@ -330,15 +414,6 @@ def check_report_name(name: object, *, what: str = "report") -> str:
     )
 
 
-def _value_to_boolean(value: object) -> bool:
-    """Whether Canvas's ``value_to_boolean`` reads the value as true (how reports read their flags)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return value == 1
-    return isinstance(value, str) and value.strip().lower() in _RUBY_TRUE
-
-
 def _timestamp(value: object, bad: Callable[[], CanvasResponseError]) -> pendulum.DateTime | None:
     if value is None:
         return None
@@ -354,76 +429,3 @@ def _timestamp(value: object, bad: Callable[[], CanvasResponseError]) -> pendulu
     if not isinstance(parsed, pendulum.DateTime):
         raise bad()
     return parsed
-
-
-def _check_term(value: object, key: str) -> object:
-    """``AccountReportsController#valid_enrollment_term_id?``'s forms, checked before Canvas looks them up."""
-    if isinstance(value, bool) or value is None:
-        raise CanvasConfigurationError(f"parameters[{key!r}] is {value!r}; give a term id, or leave it out.")
-    if isinstance(value, int):
-        if value <= 0:
-            raise CanvasConfigurationError(f"parameters[{key!r}] is {value!r}; term ids are positive.")
-        return value
-    if not isinstance(value, str):
-        raise CanvasConfigurationError(f"parameters[{key!r}] is a {type(value).__name__}; give a term id as text.")
-    text = value.strip()
-    if text == "active_terms":
-        return text
-    items = [item.strip() for item in text.split(",")]
-    bad = [item for item in items if not _TERM_ITEM.fullmatch(item)]
-    if bad or len(text) > 4000:
-        raise CanvasConfigurationError(
-            f"parameters[{key!r}] {value!r} is not a term reference (bad: {bad!r}). Canvas accepts a term id "
-            "(123 or 1~123), 'sis_term_id:<sis id>', 'sis_integration_id:<id>', a comma-separated list of "
-            "those, or 'active_terms'."
-        )
-    return text
-
-
-def build_report_parameters(
-    report: str, parameters: Mapping[str, Any] | None = None, *, skip_message: bool = True
-) -> dict[str, Any]:
-    """Check a report's ``parameters`` where Canvas checks them, and apply ``skip_message``.
-
-    * ``enrollment_term_id`` (or ``enrollment_term``): a term id, ``sis_term_id:...``, a comma list
-      or ``active_terms``; an empty value is dropped, as Canvas ignores it.
-    * ``provisioning_csv`` and ``sis_export_csv`` need at least one object flag (``users``,
-      ``courses``...): without one Canvas ends the report ``error`` with no file.
-    * values are text, numbers, booleans or lists of those (Canvas stores them as given).
-
-    :param report: the report's name (checked with :func:`check_report_name`).
-    :param skip_message: on by default, so a nightly DAG does not mail the token's user every night.
-        Off removes the key: Canvas reads any value of it, even ``"false"``, as "skip".
-    :returns: the parameters to send as ``parameters[...]``.
-    :raises CanvasConfigurationError: naming the parameter and the accepted forms.
-    """
-    name = check_report_name(report)
-    if parameters is None:
-        parameters = {}
-    if not isinstance(parameters, Mapping):
-        raise CanvasConfigurationError(f"parameters must be a dict, got {type(parameters).__name__}.")
-    result: dict[str, Any] = {}
-    for key, value in parameters.items():
-        if not isinstance(key, str) or not key.strip() or any(c in key for c in "[]&=#?"):
-            raise CanvasConfigurationError(f"parameters has the key {key!r}; keys are names such as 'users'.")
-        scalars = value if isinstance(value, list) else [value]
-        if any(v is not None and not isinstance(v, (str, int, float, bool)) for v in scalars):
-            raise CanvasConfigurationError(
-                f"parameters[{key!r}] is a {type(value).__name__}; Canvas takes text, numbers, booleans "
-                "or lists of those."
-            )
-        if key in _TERM_KEYS:
-            if value is None or (isinstance(value, str) and not value.strip()):
-                continue
-            value = _check_term(value, key)
-        result[key] = value
-    if name in _EXPORTERS and not any(_value_to_boolean(result.get(flag)) for flag in OBJECT_FLAGS):
-        raise CanvasConfigurationError(
-            f"{name} needs at least one object flag set to true among {', '.join(OBJECT_FLAGS)} "
-            f"(e.g. parameters={{'users': True, 'enrollments': True}}); without one Canvas ends the report "
-            "in error with no file."
-        )
-    result.pop("skip_message", None)
-    if _value_to_boolean(parameters.get("skip_message", skip_message)):
-        result["skip_message"] = True
-    return result

@@ -16,10 +16,11 @@ from airflow_provider_canvas_progress.core.errors import (
     CanvasResponseError,
     CanvasUnknownStateError,
 )
+from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
 from airflow_provider_canvas_progress.core.reports import (
     ReportOutcome,
+    ReportRef,
     ReportStatus,
-    build_report_parameters,
     check_report_name,
     parse_report,
     report_outcome,
@@ -263,3 +264,19 @@ def test_report_names_are_path_safe_words(name: str) -> None:
 def test_anything_else_is_not_a_report_name(name: object) -> None:
     with pytest.raises(CanvasConfigurationError, match="not a report name"):
         check_report_name(name)
+
+
+def test_a_report_reference_round_trips_through_its_string_form() -> None:
+    ref = ReportRef.of(1, "grade_export_csv", "12")
+
+    assert str(ref) == "account_report:1/grade_export_csv/12"
+    assert ReportRef.parse(str(ref)) == ref
+    assert ref.api_path == "/api/v1/accounts/1/reports/grade_export_csv/12"
+
+
+@pytest.mark.parametrize(
+    "text", ["progress:12", "account_report:1/grade_export_csv", "account_report:1/../x/12", "account_report:1/a/b"]
+)
+def test_anything_else_is_not_a_report_reference(text: str) -> None:
+    with pytest.raises(CanvasConfigurationError):
+        ReportRef.parse(text)

@@ -1,0 +1,127 @@
+"""CanvasAccountReportsHook against the simulator: list, start, read, abort, delete."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_canvas_progress.core.errors import (
+    CanvasConfigurationError,
+    CanvasNotFoundError,
+    CanvasValidationError,
+)
+from airflow_provider_canvas_progress.core.reports import ReportStatus
+from airflow_provider_canvas_progress.hooks.reports import CanvasAccountReportsHook
+from airflow_provider_canvas_progress.testing import CanvasSimulator, ManualClock
+
+from .conftest import Connect
+
+
+@pytest.fixture
+def reports(manual_sim: CanvasSimulator, connect: Connect) -> CanvasAccountReportsHook:
+    connect(manual_sim)
+    return CanvasAccountReportsHook("canvas_default")
+
+
+def test_list_reports_names_each_report_with_its_parameters(reports: CanvasAccountReportsHook) -> None:
+    offered = {r.report: r for r in reports.list_reports(1)}
+
+    assert "provisioning_csv" in offered
+    assert offered["grade_export_csv"].title == "Grade Export"
+    assert offered["grade_export_csv"].parameters["enrollment_term_id"][0] is False
+    assert offered["grade_export_csv"].last_run is None
+
+
+def test_start_report_sends_checked_parameters_as_json_with_skip_message(
+    reports: CanvasAccountReportsHook, manual_sim: CanvasSimulator
+) -> None:
+    started = reports.start_report(1, "provisioning_csv", {"users": True, "enrollment_term_id": ""})
+
+    assert started.status is ReportStatus.CREATED
+    sent = json.loads(manual_sim.requests[-1].body)
+    assert sent == {"parameters": {"users": True, "skip_message": True}}
+
+
+def test_a_report_the_account_does_not_offer_fails_at_once_naming_those_it_does(
+    reports: CanvasAccountReportsHook,
+) -> None:
+    with pytest.raises(CanvasConfigurationError, match="does not offer the report 'provisioning'") as raised:
+        reports.start_report(1, "provisioning", {"users": True})
+
+    assert "provisioning_csv" in str(raised.value)
+    assert "grade_export_csv" in str(raised.value)
+
+
+def test_an_unknown_account_stays_a_not_found_error(reports: CanvasAccountReportsHook) -> None:
+    with pytest.raises(CanvasNotFoundError):
+        reports.start_report(404, "grade_export_csv")
+
+
+def test_a_term_canvas_cannot_find_is_canvas_own_400(reports: CanvasAccountReportsHook) -> None:
+    with pytest.raises(CanvasValidationError, match="invalid enrollment_term_id 'sis_term_id:nope'"):
+        reports.start_report(1, "grade_export_csv", {"enrollment_term_id": "sis_term_id:nope"})
+
+
+def test_bad_parameters_are_refused_before_any_request(
+    reports: CanvasAccountReportsHook, manual_sim: CanvasSimulator
+) -> None:
+    with pytest.raises(CanvasConfigurationError, match="object flag"):
+        reports.start_report(1, "sis_export_csv", {"include_deleted": True})
+
+    assert manual_sim.requests == []
+
+
+def test_get_report_follows_the_report_to_its_end(reports: CanvasAccountReportsHook, clock: ManualClock) -> None:
+    started = reports.start_report(1, "last_user_access_csv")
+    clock.advance(10.0)
+
+    ended = reports.get_report(1, "last_user_access_csv", started.id)
+
+    assert ended.status is ReportStatus.COMPLETE
+    assert ended.attachment is not None
+    assert ended.attachment.size is not None
+    assert ended.attachment.size > 0
+
+
+async def test_aget_report_reads_the_same_report(reports: CanvasAccountReportsHook, clock: ManualClock) -> None:
+    started = reports.start_report(1, "grade_export_csv")
+    clock.advance(1.0)
+
+    async with reports:
+        running = await reports.aget_report(1, "grade_export_csv", started.id)
+
+    assert running.status is ReportStatus.RUNNING
+
+
+def test_abort_report_aborts_only_a_running_report(reports: CanvasAccountReportsHook, clock: ManualClock) -> None:
+    started = reports.start_report(1, "grade_export_csv")
+    with pytest.raises(CanvasNotFoundError):
+        reports.abort_report(1, "grade_export_csv", started.id)
+    clock.advance(1.0)
+
+    assert reports.abort_report(1, "grade_export_csv", started.id).status is ReportStatus.ABORTED
+
+
+def test_delete_report_answers_deleted_and_the_report_is_gone(reports: CanvasAccountReportsHook) -> None:
+    started = reports.start_report(1, "grade_export_csv")
+
+    assert reports.delete_report(1, "grade_export_csv", started.id).status is ReportStatus.DELETED
+    with pytest.raises(CanvasNotFoundError):
+        reports.get_report(1, "grade_export_csv", started.id)
+
+
+@pytest.mark.parametrize(
+    ("account", "name", "report_id"), [("1/../2", "x_csv", 1), (1, "../progress", 1), (1, "a", "1?x")]
+)
+def test_parts_that_are_not_ids_or_names_never_reach_a_path(
+    reports: CanvasAccountReportsHook, manual_sim: CanvasSimulator, account: object, name: str, report_id: object
+) -> None:
+    with pytest.raises(CanvasConfigurationError):
+        reports.get_report(account, name, report_id)
+
+    assert manual_sim.requests == []
+
+
+def test_the_token_is_not_in_the_hook_repr(reports: CanvasAccountReportsHook, manual_sim: CanvasSimulator) -> None:
+    assert manual_sim.token not in repr(reports)
