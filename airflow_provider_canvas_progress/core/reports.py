@@ -125,7 +125,7 @@ class ReportAttachment:
     filename: str
     size: int | None = None
     content_type: str | None = None
-    url: str | None = field(default=None, repr=False)
+    url: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_zip(self) -> bool:
@@ -147,7 +147,7 @@ class AccountReport:
     started_at: pendulum.DateTime | None = None
     ended_at: pendulum.DateTime | None = None
     attachment: ReportAttachment | None = None
-    file_url: str | None = field(default=None, repr=False)
+    file_url: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_pending(self) -> bool:
@@ -175,6 +175,33 @@ class AccountReport:
         elif self.status is ReportStatus.ABORTED and self.extra_text:
             text += f"; Canvas says: {self.extra_text!r}"
         return text
+
+    def to_json(self) -> dict[str, Any]:
+        """The report in Canvas's shape, read back by :func:`parse_report`, without its download links.
+
+        For trigger events, which are stored in Airflow's database: the links need no token (or a
+        session) and the verifier expires, so the task reads the report again for a fresh one.
+        """
+        attachment = self.attachment
+        return {
+            "id": self.id,
+            "report": self.report,
+            "status": self.status.value,
+            "progress": self.progress,
+            "current_line": self.current_line,
+            "parameters": dict(self.parameters),
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "attachment": None
+            if attachment is None
+            else {
+                "id": attachment.id,
+                "filename": attachment.filename,
+                "size": attachment.size,
+                "content-type": attachment.content_type,
+            },
+        }
 
     def result(self) -> dict[str, Any]:
         """A JSON-serialisable summary for XCom: never a download link (both need no token or expire)."""

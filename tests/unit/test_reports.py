@@ -280,3 +280,15 @@ def test_a_report_reference_round_trips_through_its_string_form() -> None:
 def test_anything_else_is_not_a_report_reference(text: str) -> None:
     with pytest.raises(CanvasConfigurationError):
         ReportRef.parse(text)
+
+
+def test_the_json_form_reads_back_the_same_report_without_links() -> None:
+    parsed = parse_report(report())
+
+    again = parse_report(json.loads(json.dumps(parsed.to_json())))
+
+    assert again == parsed
+    assert again.attachment is not None
+    assert again.attachment.url is None
+    assert "verifier" not in json.dumps(parsed.to_json())
+    assert "/download" not in json.dumps(parsed.to_json())
