@@ -104,7 +104,11 @@ async def create(request: web.Request, caller: Caller) -> web.StreamResponse:
     if request.content_type == "application/x-www-form-urlencoded":
         body = b""
     parsed = read_create(
-        params, body=body, content_type_header=content_type, files=files, registry=sis.store.registry(account_id)
+        params,
+        body=body,
+        content_type_header=content_type,
+        files=files,
+        registry=sis.store.registry(account_id, state.now()),
     )
     if isinstance(parsed, CreateRefusal):
         if parsed.leaves_batch:

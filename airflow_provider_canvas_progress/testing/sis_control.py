@@ -23,7 +23,7 @@ from aiohttp import web
 from .filestore import FileStore
 from .pipeline import STATE_KEY, base_url
 from .sis_csv import build_zip
-from .sis_import import BatchOptions, SisRegistry, Term
+from .sis_import import BatchOptions, SisRegistry
 from .sis_render import sis_import_json
 from .sis_script import SisScript
 from .sis_state import SisAccount, SisState, sis_state
@@ -45,8 +45,9 @@ class SisControl:
         self._url = url
 
     def set_account(self, account_id: int, *, root: bool = True, allow_sis_import: bool = True) -> None:
-        """Register an account with its SIS settings (``root=False``: a sub-account)."""
-        self._state.catalog.add_account(account_id)
+        """Register an account (unless the school has it) with its SIS settings (``root=False``: a sub-account)."""
+        if self._state.catalog.account(account_id) is None:
+            self._state.catalog.add_account(account_id, parent_account_id=None if root else 1)
         self._sis.set_account(account_id, SisAccount(root=root, allow_sis_import=allow_sis_import))
 
     def set_permissions(self, user_id: int, permissions: Iterable[str]) -> None:
@@ -54,19 +55,24 @@ class SisControl:
         self._sis.set_permissions(user_id, frozenset(permissions))
 
     def add_term(self, name: str, *, sis_term_id: str | None = None, account_id: int = 1, active: bool = True) -> int:
-        """Add an enrollment term to a root account and return its id (term 1 is "Default Term")."""
-        registry = self._sis.store.registry(account_id)
-        term = Term(max(t.id for t in registry.terms) + 1, name, sis_term_id, "active" if active else "deleted")
-        registry.terms.append(term)
-        return term.id
+        """Add an enrollment term to a root account (in the school's catalog) and return its id."""
+        return self._sis.store.registry(account_id).add_term(name, sis_term_id, active=active).id
 
     def registry(self, account_id: int = 1) -> SisRegistry:
         """The SIS data imports wrote on a root account."""
-        return self._sis.store.registry(account_id)
+        return self._sis.store.registry(account_id, self._state.now())
 
     def script_next_import(self, script: SisScript) -> None:
         """Use ``script`` for the next import created (queued first in, first out)."""
         self._sis.store.queue_script(script)
+
+    def script_import(self, batch_id: int, script: SisScript) -> None:
+        """Decide how an existing import that has not started yet will run and end.
+
+        :raises KeyError: unknown import.
+        :raises ValueError: it already started.
+        """
+        self._sis.store.set_script(batch_id, script)
 
     @property
     def default_script(self) -> SisScript:

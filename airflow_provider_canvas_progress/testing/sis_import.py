@@ -11,11 +11,11 @@ with "N courses would be deleted and exceeds the set threshold of t%".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .sis_csv import RUN_ORDER, CsvFile, Message, ParsedUpload
 
-__all__ = ["BatchOptions", "Entry", "ImportPlan", "SisRegistry", "Term", "apply_deletions", "run_import"]
+__all__ = ["BatchOptions", "Entry", "ImportPlan", "SisRegistry", "Term", "TermBook", "apply_deletions", "run_import"]
 
 _MODELS = {
     "accounts": "Account",
@@ -68,12 +68,61 @@ class Entry:
     batch_id: int
 
 
+class TermBook(Protocol):
+    """Where a root account's terms live (the simulator's catalog): read and add."""
+
+    def terms(self, account_id: int) -> list[Any]: ...
+    def add_term(self, term: Any) -> Any: ...
+
+
 @dataclass
 class SisRegistry:
-    """The SIS data of one root account (mutated by imports, in strand order)."""
+    """The SIS data of one root account (mutated by imports, in strand order).
 
-    terms: list[Term] = field(default_factory=lambda: [Term(1, "Default Term")])
+    Terms are the account's terms in the simulator's catalog when one is given (so a terms.csv
+    import shows in ``GET /accounts/:id/terms``, and the school's terms serve ``batch_mode_term_id``);
+    without one, a local list starting with Canvas's "Default Term".
+    """
+
     objects: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    book: TermBook | None = None
+    account_id: int = 1
+    local_terms: list[Term] = field(default_factory=lambda: [Term(1, "Default Term")])
+    deleted_terms: set[int] = field(default_factory=set)
+
+    @property
+    def terms(self) -> list[Term]:
+        """The account's terms, in id order (the first is the default term of rows naming none)."""
+        listed = self.book.terms(self.account_id) if self.book is not None else []
+        if not listed:
+            return [t for t in self.local_terms if t.id not in self.deleted_terms] + [
+                t for t in self.local_terms if t.id in self.deleted_terms
+            ]
+        return [
+            Term(t.id, t.name, t.sis_term_id, "deleted" if t.id in self.deleted_terms else "active") for t in listed
+        ]
+
+    def add_term(self, name: str, sis_id: str | None, *, active: bool = True) -> Term:
+        """Create a term (the catalog's when there is one) and return it."""
+        term = Term(max((t.id for t in self.terms), default=0) + 1, name, sis_id, "active" if active else "deleted")
+        if self.book is not None:
+            self.book.add_term(_catalog_term(term.id, name, self.account_id, sis_id))
+        else:
+            self.local_terms.append(term)
+        if not active:
+            self.deleted_terms.add(term.id)
+        return term
+
+    def set_term(self, term: Term, name: str, state: str) -> None:
+        """A terms.csv row for an existing term: its name and state."""
+        if self.book is not None:
+            self.book.add_term(_catalog_term(term.id, name, self.account_id, term.sis_id))
+        else:
+            term.name = name
+        if state == "deleted":
+            self.deleted_terms.add(term.id)
+        else:
+            self.deleted_terms.discard(term.id)
 
     def term(self, reference: str) -> Term | None:
         """An active term by id or ``sis_term_id:<id>`` (``api_find``)."""
@@ -90,6 +139,12 @@ class SisRegistry:
     def table(self, importer: str) -> dict[str, Entry]:
         """The objects one importer writes."""
         return self.objects.setdefault(importer, {})
+
+
+def _catalog_term(term_id: int, name: str, account_id: int, sis_id: str | None) -> Any:
+    from .catalog import Term as CatalogTerm
+
+    return CatalogTerm(term_id, name, account_id, sis_id)
 
 
 @dataclass(frozen=True)
@@ -206,9 +261,9 @@ class _Run:
             return self.error(file, number, f"No name given for term {key}")
         term = next((t for t in self.registry.terms if t.sis_id == key), None)
         if term is None:
-            term = Term(max(t.id for t in self.registry.terms) + 1, row["name"], key)
-            self.registry.terms.append(term)
-        term.name, term.workflow_state = row["name"], status
+            term = self.registry.add_term(row["name"], key, active=status != "deleted")
+        else:
+            self.registry.set_term(term, row["name"], status)
         self.change("terms", key, status, term.id)
         return None
 

@@ -35,7 +35,8 @@ class SisState:
     """Settings, permissions, batches, verifiers and the storage host of one simulator."""
 
     def __init__(self, state: SimulatorState) -> None:
-        self.store = SisStore()
+        self.store = SisStore(state.catalog)
+        self._catalog = state.catalog
         self.filestore = FileStore(state.clock, state.wall)
         self.verifiers = Verifiers(state.wall, state.clock)
         self._accounts: dict[int, SisAccount] = {}
@@ -44,9 +45,13 @@ class SisState:
         self._lock = threading.Lock()
 
     def account(self, account_id: int) -> SisAccount:
-        """An account's SIS settings (catalog accounts are root accounts with SIS import on)."""
+        """An account's SIS settings: as set, else the school's (a root account has no parent; SIS import on)."""
         with self._lock:
-            return self._accounts.get(account_id, SisAccount())
+            found = self._accounts.get(account_id)
+        if found is not None:
+            return found
+        account = self._catalog.account(account_id)
+        return SisAccount(root=account is None or account.parent_account_id is None)
 
     def set_account(self, account_id: int, settings: SisAccount) -> None:
         """Change an account's SIS settings."""

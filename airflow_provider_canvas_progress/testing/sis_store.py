@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .sis_csv import Message, read_upload
-from .sis_import import BatchOptions, ImportPlan, SisRegistry, apply_deletions, run_import
+from .sis_import import BatchOptions, ImportPlan, SisRegistry, TermBook, apply_deletions, run_import
 from .sis_script import DEFAULT_CRASH, DEFAULT_FAILURE, DEFAULT_THRESHOLD, DEFAULT_WARNING, SisScript
 
 __all__ = ["ABORT_DELAY", "PENDING", "SisBatch", "SisStore"]
@@ -99,7 +99,8 @@ class _Account:
 class SisStore:
     """Every account's batches (thread-safe); ids are shared across accounts, as in Canvas."""
 
-    def __init__(self) -> None:
+    def __init__(self, terms: TermBook | None = None) -> None:
+        self._terms = terms
         self._lock = threading.RLock()
         self._accounts: dict[int, _Account] = {}
         self._by_id: dict[int, SisBatch] = {}
@@ -115,13 +116,29 @@ class SisStore:
         with self._lock:
             self._scripts.append(script)
 
-    def registry(self, account_id: int) -> SisRegistry:
-        """The SIS data of a root account."""
+    def set_script(self, batch_id: int, script: SisScript) -> None:
+        """Replace the script of an import a job has not taken yet.
+
+        :raises KeyError: unknown import.
+        :raises ValueError: the import already started.
+        """
         with self._lock:
+            record = self._by_id[batch_id]
+            if record.started_at is not None:
+                raise ValueError(f"SIS import {batch_id} already started; script it before it starts")
+            record.script = script
+
+    def registry(self, account_id: int, now: float | None = None) -> SisRegistry:
+        """The SIS data of a root account, with the imports due by ``now`` (if given) run."""
+        with self._lock:
+            if now is not None:
+                self._advance(account_id, now)
             return self._account(account_id).registry
 
     def _account(self, account_id: int) -> _Account:
-        return self._accounts.setdefault(account_id, _Account())
+        if account_id not in self._accounts:
+            self._accounts[account_id] = _Account(SisRegistry(book=self._terms, account_id=account_id))
+        return self._accounts[account_id]
 
     # -- creation --------------------------------------------------------------------------------
 
@@ -226,7 +243,7 @@ class SisStore:
             plan.threshold_abort = next((m for _, m in script.warnings if "threshold" in m), DEFAULT_THRESHOLD)
             if not script.warnings:
                 plan.messages.append(Message("", plan.threshold_abort))
-        if forced in ("failed", "failed_with_messages"):
+        if forced in ("failed", "failed_with_messages") or (forced == "default" and script.errors):
             plan.failed = True
         if forced == "failed":
             plan.messages = [m for m in plan.messages if not m.failure]
