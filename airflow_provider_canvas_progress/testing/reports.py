@@ -15,24 +15,23 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from . import errors, sis
+from .catalog import Course, Term
 from .pipeline import STATE_KEY, Caller, add_api_route, base_url, params_of, reply
 from .render import local_id_of
-from .reports_data import REPORT_TYPES, CourseRow, ReportFile, ReportInput, School, build_report_file
-from .reports_store import Phase, ReportRecord, ReportScript, ReportsStore
-from .sis_import import Term
+from .reports_csv import ReportFile, ReportInput, Student, build_report_file
+from .reports_data import REPORT_TYPES
+from .reports_store import Phase, ReportRecord, ReportsStore
+from .school import STUDENT_IDS
 from .sis_state import sis_state
 from .state import SimulatorState
 
-if TYPE_CHECKING:
-    from .simulator import CanvasSimulator
-
-__all__ = ["SimulatorReports", "register", "reports_of", "store_of"]
+__all__ = ["register", "report_json", "store_of"]
 
 #: ``Api.per_page``: 10 by default, at most 50 (``api_max_per_page``).
 _PER_PAGE, _MAX_PER_PAGE = 10, 50
@@ -49,25 +48,31 @@ def store_of(state: SimulatorState) -> ReportsStore:
         return store
 
 
-def _courses(state: SimulatorState, store: ReportsStore) -> list[CourseRow]:
+def _students(state: SimulatorState) -> list[Student]:
+    """The school's students (users 101..105 by default), with SIS ids derived from their Canvas ids."""
+    found = [state.identity.user(user_id) for user_id in STUDENT_IDS]
+    return [Student(u.id, u.name, f"S{u.id:05d}", u.login_id) for u in found if u is not None]
+
+
+def _in_account(state: SimulatorState, account_id: int) -> list[Course]:
+    """The account's courses: all of its root's for a root account, its own for a sub-account."""
     catalog = state.catalog
-    # The catalog offers no listing; reading its table under its own lock is this package's business.
-    with catalog._lock:
-        courses = list(catalog._courses.values())
-    return [CourseRow(c.id, c.account_id, c.workflow_state, store.school.term_of(c.id)) for c in courses]
+    root = catalog.root_of(account_id)
+    if root == account_id:
+        return [c for c in catalog.courses() if catalog.root_of(c.account_id) == root]
+    return [c for c in catalog.courses() if c.account_id == account_id]
 
 
-def _builder(state: SimulatorState, store: ReportsStore) -> Callable[[ReportRecord], tuple[ReportFile | None, str]]:
+def _builder(state: SimulatorState) -> Callable[[ReportRecord], tuple[ReportFile | None, str]]:
     def build(record: ReportRecord) -> tuple[ReportFile | None, str]:
-        term_ids = _term_scope(state, record.account_id, record.parameters)
+        root = state.catalog.root_of(record.account_id)
         given = ReportInput(
-            account_id=record.account_id,
-            courses=[c for c in _courses(state, store) if c.account_id == record.account_id or record.account_id == 1],
-            school=store.school,
-            terms={t.id: t for t in sis_state(state).store.registry(record.account_id).terms},
+            courses=_in_account(state, record.account_id),
+            students=_students(state),
+            terms={t.id: t for t in state.catalog.terms(root)},
             now=state.wall.at(state.now()),
             parameters=record.parameters,
-            term_ids=term_ids,
+            term_ids=_term_scope(state, record.account_id, record.parameters),
         )
         return build_report_file(record.report, record.id, given)
 
@@ -88,16 +93,20 @@ def _term_scope(state: SimulatorState, account_id: int, parameters: dict[str, An
 
 def _find_terms(state: SimulatorState, account_id: int, raw: str) -> list[Term]:
     """``api_find_all(root_account.enrollment_terms, raw.split(","))``: what names no term is skipped."""
-    registry = sis_state(state).store.registry(account_id)
+    terms = state.catalog.terms(state.catalog.root_of(account_id))
     found = []
     for item in raw.split(","):
         text = item.strip()
         shard, tilde, local = text.partition("~")
-        if tilde and shard.isdigit() and local.isdigit():
+        if tilde and shard.isdigit():
             text = local  # a shard~local global id of this (only) shard
-        term = registry.term(text)
-        if term is not None:
-            found.append(term)
+        prefix, colon, value = text.partition(":")
+        if colon and prefix in ("sis_term_id", "sis_integration_id"):
+            match = [t for t in terms if prefix == "sis_term_id" and t.sis_term_id == value]
+        else:
+            local_id = local_id_of(text) if text.isdigit() else None
+            match = [t for t in terms if t.id == local_id]
+        found += match
     return found
 
 
@@ -159,7 +168,7 @@ def report_json(state: SimulatorState, record: ReportRecord, phase: Phase, base:
 def _settled(request: web.Request, record: ReportRecord) -> tuple[Phase, dict[str, Any]]:
     state = request.app[STATE_KEY]
     store = store_of(state)
-    phase = store.settle(record, state.now(), _builder(state, store))
+    phase = store.settle(record, state.now(), _builder(state))
     return phase, report_json(state, record, phase, base_url(request))
 
 
@@ -181,7 +190,7 @@ def _found(request: web.Request, account_id: int) -> tuple[ReportRecord, Phase] 
     record = store.get(report_id) if report_id is not None else None
     if record is None or record.account_id != account_id or record.report != request.match_info["report"]:
         return None
-    phase = store.settle(record, state.now(), _builder(state, store))
+    phase = store.settle(record, state.now(), _builder(state))
     return None if phase.status == "deleted" else (record, phase)
 
 
@@ -379,52 +388,3 @@ def register(app: web.Application) -> None:
     from . import reports_control
 
     reports_control.register(app)
-
-
-class SimulatorReports:
-    """Python control of one simulator's account reports: scripts, the school, and fields to pin.
-
-    >>> reports = reports_of(sim)  # doctest: +SKIP
-    >>> reports.script_next(ReportScript.failing("ErrorReport:42"), report="grade_export_csv")  # doctest: +SKIP
-    """
-
-    def __init__(self, sim: CanvasSimulator) -> None:
-        self._sim = sim
-        self._state: SimulatorState = sim._state
-        self.store = store_of(self._state)
-
-    @property
-    def school(self) -> School:
-        """The terms, students and enrollments reports read."""
-        return self.store.school
-
-    def script_next(self, script: ReportScript, *, report: str | None = None) -> None:
-        """Queue ``script`` for the next report started (of type ``report``, if given)."""
-        self.store.script_next(script, report=report)
-
-    def report_json(self, report_id: int) -> dict[str, Any]:
-        """The report as ``show`` would serve it now (even once deleted).
-
-        :raises KeyError: unknown id.
-        """
-        record = self.store.get(report_id)
-        if record is None:
-            raise KeyError(f"no report {report_id!r} in this simulator")
-        phase = self.store.settle(record, self._state.now(), _builder(self._state, self.store))
-        return report_json(self._state, record, phase, self._sim.base_url)
-
-    def set_report(self, report_id: int, **fields: Any) -> dict[str, Any]:
-        """Pin a report's ``status``, ``progress``, ``current_line`` or ``extra_text`` (it stops moving).
-
-        :raises KeyError: unknown id. :raises ValueError: unknown field.
-        """
-        record = self.store.get(report_id)
-        if record is None:
-            raise KeyError(f"no report {report_id!r} in this simulator")
-        self.store.pin(record, self._state.now(), **fields)
-        return self.report_json(report_id)
-
-
-def reports_of(sim: CanvasSimulator) -> SimulatorReports:
-    """The account-report controls of a simulator."""
-    return SimulatorReports(sim)

@@ -1,4 +1,4 @@
-"""The ``/__sim__/reports`` control API: script how the next reports end, read and pin reports.
+"""Controlling a simulator's account reports: the ``/__sim__/reports`` HTTP API and :func:`reports_of`.
 
 ========  ===============================  =====================================================
 method    path                             what
@@ -7,7 +7,6 @@ GET       /__sim__/reports                 every report as served now (deleted o
 POST      /__sim__/reports/scripts         queue a script for the next report (JSON: script, report)
 GET       /__sim__/reports/<id>            one report as served now
 POST      /__sim__/reports/<id>            pin fields (status, progress, current_line, extra_text)
-POST      /__sim__/reports/courses         put a course in a term (JSON: course_id, term_id)
 ========  ===============================  =====================================================
 
 A script is :class:`.reports_store.ReportScript`'s fields, e.g.
@@ -17,16 +16,21 @@ A script is :class:`.reports_store.ReportScript`'s fields, e.g.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from .pipeline import STATE_KEY, base_url
 from .render import local_id_of
 from .reports import _builder, report_json, store_of
+from .reports_data import REPORT_TYPES
 from .reports_store import ReportRecord, ReportScript
+from .state import SimulatorState
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from .simulator import CanvasSimulator
+
+__all__ = ["SimulatorReports", "register", "reports_of"]
 
 
 def _answer(body: Any, status: int = 200) -> web.Response:
@@ -50,7 +54,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 def _render(request: web.Request, record: ReportRecord) -> dict[str, Any]:
     state = request.app[STATE_KEY]
     store = store_of(state)
-    phase = store.settle(record, state.now(), _builder(state, store))
+    phase = store.settle(record, state.now(), _builder(state))
     return report_json(state, record, phase, base_url(request))
 
 
@@ -97,22 +101,82 @@ async def set_report(request: web.Request) -> web.StreamResponse:
     return _answer(_render(request, record))
 
 
-async def place_course(request: web.Request) -> web.StreamResponse:
-    """Move a course into a term (terms are added with ``POST /__sim__/sis/terms``)."""
-    try:
-        data = await _json_body(request)
-        course_id, term_id = int(data["course_id"]), int(data["term_id"])
-    except (TypeError, ValueError, KeyError) as exc:
-        return _problem(f"give course_id and term_id ({exc})")
-    store_of(request.app[STATE_KEY]).school.place_course(course_id, term_id)
-    return _answer({"course_id": course_id, "term_id": term_id}, 201)
-
-
 def register(app: web.Application) -> None:
     """Add the report control routes."""
     router = app.router
     router.add_get("/__sim__/reports", list_reports)
     router.add_post("/__sim__/reports/scripts", queue_script)
-    router.add_post("/__sim__/reports/courses", place_course)
     router.add_get("/__sim__/reports/{id}", show_report)
     router.add_post("/__sim__/reports/{id}", set_report)
+
+
+class SimulatorReports:
+    """Python control of one simulator's account reports: scripts, reports started without HTTP, pinned fields.
+
+    >>> reports = reports_of(sim)  # doctest: +SKIP
+    >>> reports.script_next(ReportScript.failing("ErrorReport:42"), report="grade_export_csv")  # doctest: +SKIP
+    """
+
+    def __init__(self, sim: CanvasSimulator) -> None:
+        self._sim = sim
+        self._state: SimulatorState = sim._state
+        self.store = store_of(self._state)
+
+    def script_next(self, script: ReportScript, *, report: str | None = None) -> None:
+        """Queue ``script`` for the next report started (of type ``report``, if given)."""
+        self.store.script_next(script, report=report)
+
+    def start(
+        self, account_id: int, report: str, parameters: dict[str, Any] | None = None, *, user_id: int = 1
+    ) -> int:
+        """Start a report without HTTP (as if someone ran it in Canvas's UI) and return its id.
+
+        :raises KeyError: a report the simulator does not offer.
+        """
+        if report not in REPORT_TYPES:
+            raise KeyError(f"the simulator offers no report {report!r}; it offers {sorted(REPORT_TYPES)}")
+        record = self.store.create(
+            account_id=account_id,
+            report=report,
+            user_id=user_id,
+            parameters=dict(parameters or {}),
+            parallel=REPORT_TYPES[report].parallel,
+            now=self._state.now(),
+        )
+        return record.id
+
+    def delete(self, report_id: int) -> None:
+        """Delete a report as ``DELETE .../reports/:report/:id`` does.
+
+        :raises KeyError: unknown id.
+        """
+        self.store.delete(self._record(report_id), self._state.now())
+
+    def _record(self, report_id: int) -> ReportRecord:
+        record = self.store.get(report_id)
+        if record is None:
+            raise KeyError(f"no report {report_id!r} in this simulator")
+        return record
+
+    def report_json(self, report_id: int) -> dict[str, Any]:
+        """The report as ``show`` would serve it now (even once deleted).
+
+        :raises KeyError: unknown id.
+        """
+        record = self._record(report_id)
+        phase = self.store.settle(record, self._state.now(), _builder(self._state))
+        return report_json(self._state, record, phase, self._sim.base_url)
+
+    def set_report(self, report_id: int, **fields: Any) -> dict[str, Any]:
+        """Pin a report's ``status``, ``progress``, ``current_line`` or ``extra_text`` (it stops moving).
+
+        :raises KeyError: unknown id. :raises ValueError: unknown field.
+        """
+        record = self._record(report_id)
+        self.store.pin(record, self._state.now(), **fields)
+        return self.report_json(report_id)
+
+
+def reports_of(sim: CanvasSimulator) -> SimulatorReports:
+    """The account-report controls of a simulator."""
+    return SimulatorReports(sim)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from .reports_data import ReportFile, School
+from .reports_csv import ReportFile
 
 __all__ = [
     "ABORTED_TEXT",
@@ -179,7 +179,7 @@ class ReportRecord:
 
 
 class ReportsStore:
-    """Every report of one simulator, the scripts queued for the next ones, and the school they read.
+    """Every report of one simulator, and the scripts queued for the next ones.
 
     Shared by the test thread and the server thread, so every method takes the lock.
 
@@ -195,7 +195,6 @@ class ReportsStore:
         self._general: deque[ReportScript] = deque()
         self._by_report: dict[str, deque[ReportScript]] = {}
         self.default_script = default_script if default_script is not None else ReportScript()
-        self.school = School()
 
     def script_next(self, script: ReportScript, *, report: str | None = None) -> None:
         """Queue ``script`` for the next report started (of type ``report``, if given); FIFO."""

@@ -7,7 +7,7 @@ import re
 import requests
 
 from airflow_provider_canvas_progress.testing import CanvasSimulator, ManualClock
-from airflow_provider_canvas_progress.testing.reports import reports_of
+from airflow_provider_canvas_progress.testing.reports_control import reports_of
 from airflow_provider_canvas_progress.testing.reports_store import ReportScript
 
 from .simclient import STRING_IDS, Api

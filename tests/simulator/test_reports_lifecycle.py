@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_canvas_progress.testing import CanvasSimulator, ManualClock
-from airflow_provider_canvas_progress.testing.reports import reports_of
+from airflow_provider_canvas_progress.testing.reports_control import reports_of
 from airflow_provider_canvas_progress.testing.reports_store import ABORTED_TEXT, FAILED_TEXT, ReportScript
 
 from .simclient import Api
