@@ -22,6 +22,7 @@ from aiohttp import web
 
 from . import errors, sis
 from .catalog import Course, Term
+from .paging import paginate
 from .pipeline import STATE_KEY, Caller, add_api_route, base_url, params_of, reply
 from .render import local_id_of
 from .reports_csv import ReportFile, ReportInput, Student, build_report_file
@@ -33,8 +34,6 @@ from .state import SimulatorState
 
 __all__ = ["register", "report_json", "store_of"]
 
-#: ``Api.per_page``: 10 by default, at most 50 (``api_max_per_page``).
-_PER_PAGE, _MAX_PER_PAGE = 10, 50
 _stores: weakref.WeakKeyDictionary[SimulatorState, ReportsStore] = weakref.WeakKeyDictionary()
 _stores_lock = threading.Lock()
 
@@ -265,36 +264,10 @@ async def index_reports(request: web.Request, caller: Caller) -> web.StreamRespo
     records = [r for r in store_of(state) if r.account_id == account_id and r.report == name]
     shown = [(r, body) for r in sorted(records, key=lambda r: r.id, reverse=True) for body in [_settled(request, r)]]
     bodies = [body for _, (phase, body) in shown if phase.status != "deleted"]
-    page, per_page = _page_params(request)
-    last = max(1, -(-len(bodies) // per_page))
-    chunk = bodies[(page - 1) * per_page : page * per_page]
-    response = reply(request, chunk)
-    response.headers["Link"] = _links(request, page, per_page, last)
+    page = paginate(bodies, f"{base_url(request)}{request.path}", request.query.items())
+    response = reply(request, list(page))
+    response.headers["Link"] = page.link
     return response
-
-
-def _page_params(request: web.Request) -> tuple[int, int]:
-    def number(key: str, default: int) -> int:
-        text = request.query.get(key, "")
-        return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else default
-
-    return number("page", 1), min(number("per_page", _PER_PAGE), _MAX_PER_PAGE)
-
-
-def _links(request: web.Request, page: int, per_page: int, last: int) -> str:
-    """``Api.build_links``: current, next, prev, first, last."""
-    url = f"{base_url(request)}{request.path}"
-
-    def link(number: int, rel: str) -> str:
-        return f'<{url}?page={number}&per_page={per_page}>; rel="{rel}"'
-
-    parts = [link(page, "current")]
-    if page < last:
-        parts.append(link(page + 1, "next"))
-    if page > 1:
-        parts.append(link(page - 1, "prev"))
-    parts += [link(1, "first"), link(last, "last")]
-    return ",".join(parts)
 
 
 async def show_report(request: web.Request, caller: Caller) -> web.StreamResponse:
