@@ -270,41 +270,39 @@ async def index_reports(request: web.Request, caller: Caller) -> web.StreamRespo
     return response
 
 
-async def show_report(request: web.Request, caller: Caller) -> web.StreamResponse:
-    """``GET /api/v1/accounts/:id/reports/:report/:id``: 404 if deleted or of another type."""
+async def _on_report(
+    request: web.Request,
+    caller: Caller,
+    *,
+    running_only: bool = False,
+    act: Callable[[ReportsStore, ReportRecord, float], None] | None = None,
+) -> web.StreamResponse:
+    """Find the report (``type_scope.active.find``, or ``type_scope.running.find``), act, answer it."""
     account_id, refusal = _account(request, caller)
     if refusal is not None:
         return refusal
     found = _found(request, account_id)
-    if found is None:
+    if found is None or (running_only and found[1].status != "running"):
         return errors.not_found()
+    if act is not None:
+        state = request.app[STATE_KEY]
+        act(store_of(state), found[0], state.now())
     return reply(request, _settled(request, found[0])[1])
+
+
+async def show_report(request: web.Request, caller: Caller) -> web.StreamResponse:
+    """``GET /api/v1/accounts/:id/reports/:report/:id``: 404 if deleted or of another type."""
+    return await _on_report(request, caller)
 
 
 async def delete_report(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``DELETE /api/v1/accounts/:id/reports/:report/:id``: a soft delete, answered with status ``deleted``."""
-    account_id, refusal = _account(request, caller)
-    if refusal is not None:
-        return refusal
-    found = _found(request, account_id)
-    if found is None:
-        return errors.not_found()
-    state = request.app[STATE_KEY]
-    store_of(state).delete(found[0], state.now())
-    return reply(request, _settled(request, found[0])[1])
+    return await _on_report(request, caller, act=ReportsStore.delete)
 
 
 async def abort_report(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``PUT /api/v1/accounts/:id/reports/:report/:id/abort``: only a ``running`` report (else 404)."""
-    account_id, refusal = _account(request, caller)
-    if refusal is not None:
-        return refusal
-    found = _found(request, account_id)
-    if found is None or found[1].status != "running":
-        return errors.not_found()
-    state = request.app[STATE_KEY]
-    store_of(state).abort(found[0], state.now())
-    return reply(request, _settled(request, found[0])[1])
+    return await _on_report(request, caller, running_only=True, act=ReportsStore.abort)
 
 
 async def session_file(request: web.Request) -> web.StreamResponse:
