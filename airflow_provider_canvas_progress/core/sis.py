@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pendulum
 
-from airflow_provider_canvas_progress.core.errors import (
-    CanvasConfigurationError,
-    CanvasResponseError,
-    CanvasUnknownStateError,
-)
+from airflow_provider_canvas_progress.core.errors import CanvasResponseError
 from airflow_provider_canvas_progress.core.progress import _canvas_timestamp
+from airflow_provider_canvas_progress.core.sis_states import OUTCOMES, SisImportState, SisOutcome
 
 __all__ = [
     "FIRST_MESSAGES",
@@ -44,98 +40,8 @@ _THRESHOLD = re.compile(
     r"(?P<deletes>\d+) (?P<object>courses|sections|enrollments) would be deleted and exceeds the set threshold of "
     r"(?P<threshold>\d+)%"
 )
+_MORE_HINT = "Download the error file to see all errors."
 _MORE = re.compile(r"^and (?P<count>\d+) more (?:errors|warnings) that were not included$")
-
-
-class SisImportState(str, Enum):
-    """A SisImport's ``workflow_state``, knowing which states are still pending."""
-
-    INITIALIZING = "initializing"
-    CREATED = "created"
-    IMPORTING = "importing"
-    CLEANUP_BATCH = "cleanup_batch"
-    IMPORTED = "imported"
-    IMPORTED_WITH_MESSAGES = "imported_with_messages"
-    FAILED = "failed"
-    FAILED_WITH_MESSAGES = "failed_with_messages"
-    ABORTED = "aborted"
-    RESTORING = "restoring"
-    PARTIALLY_RESTORED = "partially_restored"
-    RESTORED = "restored"
-
-    @property
-    def is_pending(self) -> bool:
-        """True while Canvas may still move the import (``abort`` finds only these, plus restoring)."""
-        return self in _PENDING
-
-    @property
-    def is_running(self) -> bool:
-        """True while a job works on it (the strand is busy)."""
-        return self in (SisImportState.IMPORTING, SisImportState.CLEANUP_BATCH)
-
-    @classmethod
-    def parse(cls, value: object, *, import_id: str | None = None) -> SisImportState:
-        """Read a state, raising :class:`CanvasUnknownStateError` for anything unknown."""
-        if isinstance(value, str):
-            try:
-                return cls(value)
-            except ValueError:
-                pass
-        where = f"SIS import {import_id}" if import_id else "An SIS import"
-        raise CanvasUnknownStateError(
-            f"{where} reports workflow_state {value!r}, which this provider does not know (known: "
-            f"{', '.join(s.value for s in cls)}). It is not treated as success. Check the import in Canvas "
-            "(Admin > SIS Import), and upgrade airflow-provider-canvas-progress if Canvas has added a state."
-        )
-
-
-_PENDING = frozenset(
-    {
-        SisImportState.INITIALIZING,
-        SisImportState.CREATED,
-        SisImportState.IMPORTING,
-        SisImportState.CLEANUP_BATCH,
-        SisImportState.RESTORING,
-    }
-)
-
-
-class SisOutcome(str, Enum):
-    """How an import ended, as a DAG branches on it; ``PENDING`` while it has not."""
-
-    IMPORTED = "imported"
-    IMPORTED_WITH_MESSAGES = "imported_with_messages"
-    FAILED = "failed"
-    ABORTED = "aborted"
-    RESTORED = "restored"
-    PENDING = "pending"
-
-    @classmethod
-    def parse_many(cls, values: Iterable[str] | str, *, what: str = "fail_on") -> frozenset[SisOutcome]:
-        """Validate a user's list of outcomes (e.g. ``fail_on``); ``pending`` is not an ending.
-
-        :raises CanvasConfigurationError: for an unknown outcome.
-        """
-        items = [values] if isinstance(values, str) else list(values)
-        endings = sorted(o.value for o in cls if o is not cls.PENDING)
-        unknown = [v for v in items if not isinstance(v, str) or v.strip().lower() not in endings]
-        if unknown:
-            raise CanvasConfigurationError(
-                f"{what} contains {unknown!r}; allowed values are {endings} (e.g. ['failed', 'aborted'], or [] "
-                "to never fail the task on how the import ended)."
-            )
-        return frozenset(cls(v.strip().lower()) for v in items)
-
-
-_OUTCOMES = {
-    SisImportState.IMPORTED: SisOutcome.IMPORTED,
-    SisImportState.IMPORTED_WITH_MESSAGES: SisOutcome.IMPORTED_WITH_MESSAGES,
-    SisImportState.FAILED: SisOutcome.FAILED,
-    SisImportState.FAILED_WITH_MESSAGES: SisOutcome.FAILED,
-    SisImportState.ABORTED: SisOutcome.ABORTED,
-    SisImportState.RESTORED: SisOutcome.RESTORED,
-    SisImportState.PARTIALLY_RESTORED: SisOutcome.RESTORED,
-}
 
 
 @dataclass(frozen=True)
@@ -187,7 +93,7 @@ class SisImport:
     @property
     def outcome(self) -> SisOutcome:
         """How it ended, or ``PENDING``."""
-        return _OUTCOMES.get(self.workflow_state, SisOutcome.PENDING)
+        return OUTCOMES.get(self.workflow_state, SisOutcome.PENDING)
 
     @property
     def threshold_abort(self) -> ThresholdAbort | None:
@@ -199,6 +105,26 @@ class SisImport:
             if found is not None:
                 return ThresholdAbort(found["object"], int(found["deletes"]), int(found["threshold"]))
         return None
+
+    @property
+    def abort_cause_hidden(self) -> bool:
+        """An ``aborted`` import whose threshold warning may sit past the 24 inlined: read every error to tell."""
+        return (
+            self.workflow_state is SisImportState.ABORTED
+            and self.threshold_abort is None
+            and (self.warnings_total > len(self.warnings) or self.errors_total > len(self.errors))
+        )
+
+    def with_messages(self, entries: Iterable[Mapping[str, Any]]) -> SisImport:
+        """This import with every error and warning as the errors list gives them (``file``, ``message``).
+
+        The list does not say which are failures, so they are kept as warnings when the import did
+        not fail; totals are unchanged.
+        """
+        pairs = tuple((str(e.get("file") or ""), str(e.get("message") or "")) for e in entries)
+        if self.outcome is SisOutcome.FAILED:
+            return replace(self, errors=pairs)
+        return replace(self, warnings=pairs)
 
     def is_abandoned(self, now: pendulum.DateTime, *, after: float = 600.0) -> bool:
         """An ``initializing`` import older than ``after`` seconds: a refused create left it, and it never runs."""
@@ -223,6 +149,40 @@ class SisImport:
         if self.crash_message:
             text += f"; Canvas says: {self.crash_message!r}"
         return text
+
+    def to_payload(self) -> dict[str, Any]:
+        """Canvas's JSON shape (what :func:`parse_sis_import` reads back), for trigger events.
+
+        The errors file keeps only its id; the "and N more" pairs are written back from the totals.
+        """
+        data: dict[str, Any] = {"counts": dict(self.counts), "statistics": dict(self.statistics)}
+        if self.crash_message is not None:
+            data["error_message"] = self.crash_message
+        body: dict[str, Any] = {
+            "id": self.id,
+            "workflow_state": self.workflow_state.value,
+            "progress": self.progress,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at),
+            "updated_at": _iso(self.updated_at),
+            "batch_mode": True if self.batch_mode else None,
+            "batch_mode_term_id": self.batch_mode_term_id,
+            "data": data,
+        }
+        for key, pairs, total, noun in (
+            ("processing_errors", self.errors, self.errors_total, "errors"),
+            ("processing_warnings", self.warnings, self.warnings_total, "warnings"),
+        ):
+            if not pairs and not total:
+                continue
+            items = [list(pair) for pair in pairs]
+            if total > len(pairs):
+                items.append([f"and {total - len(pairs)} more {noun} that were not included", _MORE_HINT])
+            body[key] = items
+        if self.errors_attachment_id is not None:
+            body["errors_attachment"] = {"id": self.errors_attachment_id}
+        return body
 
     def to_result(self) -> dict[str, Any]:
         """What the sensor returns and pushes to XCom: JSON-serialisable, no signed URL, no token."""

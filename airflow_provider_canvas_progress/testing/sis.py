@@ -27,7 +27,7 @@ from .sis_state import SisState, sis_state
 from .sis_store import SisBatch
 from .state import SimulatorState
 
-__all__ = ["register"]
+__all__ = ["register", "restore_state_of"]
 
 _EITHER = frozenset({"import_sis", "manage_sis"})
 _STATES = (
@@ -53,7 +53,8 @@ def _check(request: web.Request, caller: Caller, needs: Iterable[str]) -> tuple[
     return account_id, None
 
 
-def _restore_state(state: SimulatorState, batch: SisBatch) -> tuple[str, float] | None:
+def restore_state_of(state: SimulatorState, batch: SisBatch) -> tuple[str, float] | None:
+    """``(restoring|restored|partially_restored, since)`` once restore_states ran, from its Progress."""
     if batch.restore_progress_id is None:
         return None
     view = state.store.view(batch.restore_progress_id, state.now())
@@ -73,7 +74,7 @@ def _render(request: web.Request, caller: Caller, batch: SisBatch) -> dict[str, 
         wall=state.wall,
         base_url=base_url(request),
         verifier=verifier,
-        state_override=_restore_state(state, batch),
+        state_override=restore_state_of(state, batch),
     )
 
 

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from .filestore import FileStore
 from .pipeline import STATE_KEY, base_url
+from .sis import restore_state_of
 from .sis_csv import build_zip
 from .sis_import import BatchOptions, SisRegistry
 from .sis_render import sis_import_json
@@ -124,6 +125,7 @@ class SisControl:
             wall=self._state.wall,
             base_url=self._url,
             verifier=self._sis.verifiers.issue(attachment, user_id) if attachment is not None else None,
+            state_override=restore_state_of(self._state, record),
         )
 
     def set_errors_file(self, batch_id: int, body: bytes) -> None:

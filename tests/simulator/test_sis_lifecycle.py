@@ -111,7 +111,7 @@ def test_unknown_import_is_404(api: Api) -> None:
 
 
 def test_restore_states_answers_a_progress_and_the_import_reads_restoring_then_restored(
-    api: Api, clock: ManualClock
+    api: Api, clock: ManualClock, sim: CanvasSimulator
 ) -> None:
     batch_id = start(api)
     clock.advance(10)
@@ -125,6 +125,7 @@ def test_restore_states_answers_a_progress_and_the_import_reads_restoring_then_r
     clock.advance(10)
     assert api.get(f"/api/v1/progress/{progress['id']}").json()["workflow_state"] == "completed"
     assert show(api, batch_id)["workflow_state"] == "restored"
+    assert sim.sis.import_json(batch_id)["workflow_state"] == "restored"
 
 
 def test_filtered_restore_ends_partially_restored(api: Api, clock: ManualClock) -> None:

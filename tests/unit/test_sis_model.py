@@ -174,3 +174,29 @@ def test_fail_on_accepts_the_endings_and_refuses_the_rest() -> None:
 @given(st.integers(min_value=-(10**6), max_value=10**6))
 def test_progress_is_clamped_to_a_percentage(value: int) -> None:
     assert 0 <= (parse_sis_import(payload(progress=value)).progress or 0) <= 100
+
+
+@given(st.sampled_from(list(ENDINGS) + PENDING), st.integers(0, 60))
+def test_canvas_shape_round_trips_without_the_signed_url(state: str, warnings: int) -> None:
+    inline = [["users.csv", f"row {i}"] for i in range(min(warnings, 24))]
+    if warnings > 24:
+        inline.append([f"and {warnings - 24} more warnings that were not included", "Download the error file."])
+    body = payload(workflow_state=state, processing_warnings=inline or None)
+    body["errors_attachment"] = {"id": 5, "url": "https://school.test/files/5/download?verifier=SECRET"}
+    sis_import = parse_sis_import(body)
+    again = parse_sis_import(sis_import.to_payload())
+    assert again == sis_import
+    assert "SECRET" not in json.dumps(sis_import.to_payload())
+
+
+def test_an_abort_whose_warnings_were_cut_needs_every_message_to_tell_its_cause() -> None:
+    inline = [["users.csv", f"row {i}"] for i in range(24)]
+    inline.append(["and 1 more warnings that were not included", "Download the error file to see all errors."])
+    sis_import = parse_sis_import(payload(workflow_state="aborted", processing_warnings=inline))
+    assert sis_import.abort_cause_hidden
+    every = [{"file": f, "message": m} for f, m in sis_import.warnings]
+    every.append({"file": "", "message": "40 enrollments would be deleted and exceeds the set threshold of 5%"})
+    told = sis_import.with_messages(every)
+    assert not told.abort_cause_hidden
+    assert told.threshold_abort is not None
+    assert (told.threshold_abort.deletes, told.threshold_abort.threshold) == (40, 5)
