@@ -29,11 +29,20 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.hooks.canvas"]}],
-        "sensors": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.sensors.progress"]}],
+        "sensors": [
+            {
+                "integration-name": "Canvas LMS",
+                "python-modules": [f"{PACKAGE}.sensors.progress", f"{PACKAGE}.sensors.sis"],
+            }
+        ],
         "operators": [
             {
                 "integration-name": "Canvas LMS",
-                "python-modules": [f"{PACKAGE}.operators.progress", f"{PACKAGE}.operators.jobs"],
+                "python-modules": [
+                    f"{PACKAGE}.operators.progress",
+                    f"{PACKAGE}.operators.jobs",
+                    f"{PACKAGE}.operators.sis",
+                ],
             }
         ],
         "triggers": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.triggers.progress"]}],
