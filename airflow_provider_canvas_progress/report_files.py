@@ -16,9 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasResponseError
+from airflow_provider_canvas_progress.compat import ObjectStoragePath
+from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasResponseError
 
 __all__ = ["DEFAULT_MAX_BYTES", "SavedFile", "extract_zip", "save_stream", "target_for"]
 

@@ -25,14 +25,16 @@ from typing import Any, ClassVar
 
 import pendulum
 
-from airflow_provider_canvas_progress.core.errors import (
+from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
+from airflow_provider_canvas_progress.core.paths import segment
+from airflow_provider_canvas_progress.core.progress import _canvas_timestamp
+from airflow_provider_canvas_progress.exceptions import (
     CanvasConfigurationError,
     CanvasProgressFailedError,
     CanvasResponseError,
     CanvasUnknownStateError,
+    InvalidProgressIdError,
 )
-from airflow_provider_canvas_progress.core.ids import parse_id_text
-from airflow_provider_canvas_progress.core.progress import _canvas_timestamp
 
 __all__ = [
     "REPORT_NAME",
@@ -309,24 +311,28 @@ class ReportRef:
     def of(cls, account_id: object, report: object, report_id: object) -> ReportRef:
         """Validate the three parts (templated DAG values arrive as text).
 
+        :param account_id: an id, ``sis_account_id:…`` or ``self``; sub-accounts are allowed.
         :raises CanvasConfigurationError: a part that is not an id or a report name.
         """
-        return cls(
-            parse_id_text(str(account_id), what="account_id"),
-            check_report_name(report),
-            parse_id_text(str(report_id), what="report_id"),
-        )
+        return cls(account_segment(account_id), check_report_name(report), segment(report_id, "report_id"))
 
     @classmethod
     def parse(cls, text: str) -> ReportRef:
-        """Read :meth:`__str__` back."""
-        prefix, _, rest = text.strip().partition(":")
-        parts = rest.split("/")
-        if prefix != cls.KIND or len(parts) != 3:
-            raise CanvasConfigurationError(
+        """Read :meth:`__str__` back.
+
+        :raises InvalidProgressIdError: not that form.
+        """
+        prefix, _, rest = str(text).strip().partition(":")
+        account, _, tail = rest.partition("/")
+        report, _, report_id = tail.partition("/")
+        if prefix != cls.KIND or not (account and report and report_id):
+            raise InvalidProgressIdError(
                 f"{text!r} is not an account report reference (account_report:<account>/<report>/<id>)."
             )
-        return cls.of(*parts)
+        try:
+            return cls.of(account, report, report_id)
+        except CanvasConfigurationError as error:
+            raise InvalidProgressIdError(f"{text!r} is not a valid account report reference: {error}") from None
 
     def __str__(self) -> str:
         return f"{self.KIND}:{self.account_id}/{self.report}/{self.id}"
