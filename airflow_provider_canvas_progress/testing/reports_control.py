@@ -126,9 +126,7 @@ class SimulatorReports:
         """Queue ``script`` for the next report started (of type ``report``, if given)."""
         self.store.script_next(script, report=report)
 
-    def start(
-        self, account_id: int, report: str, parameters: dict[str, Any] | None = None, *, user_id: int = 1
-    ) -> int:
+    def start(self, account_id: int, report: str, parameters: dict[str, Any] | None = None, *, user_id: int = 1) -> int:
         """Start a report without HTTP (as if someone ran it in Canvas's UI) and return its id.
 
         :raises KeyError: a report the simulator does not offer.
