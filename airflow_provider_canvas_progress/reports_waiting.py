@@ -81,6 +81,11 @@ class ReportPolicy:
 
     def check(self, report: AccountReport) -> ReportOutcome:
         """The outcome, or the failure to raise when it is in ``fail_on`` (a deleted report always fails)."""
+        if report.status is ReportStatus.DELETED:
+            raise CanvasJobFailed(
+                f"{report.describe()}: someone deleted it, so it has no file to read. Not retried; start it again.",
+                progress_id=report.id,
+            )
         outcome = report_outcome(report)
         assert outcome is not None, "only an ended report has an outcome"
         if outcome not in self.fail_on:
