@@ -182,3 +182,13 @@ def test_abort_of_a_finished_report_is_already_finished_not_an_error(canvas: Can
 
     assert result.states == {"abort": "success"}
     assert result.xcom("abort")["status"] == "complete"
+
+
+def test_abort_of_a_report_not_yet_running_says_so_and_leaves_it(canvas: CanvasSimulator) -> None:
+    report_id = start(canvas, created_for=600.0)
+
+    result = run_dag(load_dag("canvas_report_dags", "report_abort"), report_id=str(report_id))
+
+    assert result.states == {"abort": "success"}
+    assert result.xcom("abort")["status"] == "created"
+    assert reports_of(canvas).report_json(report_id)["status"] == "created"

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from airflow_provider_canvas_progress.core.reports import ReportStatus
+from airflow_provider_canvas_progress.core.kinds import parse_job_ref
+from airflow_provider_canvas_progress.core.reports import ReportRef, ReportStatus
 from airflow_provider_canvas_progress.exceptions import (
     CanvasConfigurationError,
     CanvasNotFoundError,
@@ -166,3 +167,24 @@ def test_a_report_without_a_file_is_a_clear_error(reports: CanvasHook, clock: Ma
 
     with pytest.raises(CanvasResponseError, match="no file"):
         reports.stream_report_file(1, "grade_export_csv", started.id)
+
+
+def test_the_kind_stops_a_running_report_and_reads_one_that_is_not(reports: CanvasHook, clock: ManualClock) -> None:
+    started = reports.start_report(1, "grade_export_csv")
+    kind, waiting = parse_job_ref(str(ReportRef.of(1, "grade_export_csv", started.id)))
+
+    assert kind.stop(reports, waiting, "the task was killed").status is ReportStatus.CREATED
+    clock.advance(1.0)
+    assert kind.stop(reports, waiting, "the task was killed").status is ReportStatus.ABORTED
+
+
+async def test_the_kind_reads_and_stops_in_the_triggerer_too(reports: CanvasHook, clock: ManualClock) -> None:
+    started = reports.start_report(1, "grade_export_csv")
+    kind, ref = parse_job_ref(f"account_report:1/grade_export_csv/{started.id}")
+    clock.advance(1.0)
+
+    async with reports:
+        running = await kind.aread(reports, ref)
+        stopped = await kind.astop(reports, ref, "the task was killed")
+
+    assert (running.status, stopped.status) == (ReportStatus.RUNNING, ReportStatus.ABORTED)
