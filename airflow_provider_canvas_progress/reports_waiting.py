@@ -14,13 +14,8 @@ from typing import Any
 
 from airflow_provider_canvas_progress.compat import Context
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
-from airflow_provider_canvas_progress.core.reports import (
-    AccountReport,
-    ReportOutcome,
-    ReportRef,
-    ReportStatus,
-    report_outcome,
-)
+from airflow_provider_canvas_progress.core.report_refs import ReportRef
+from airflow_provider_canvas_progress.core.reports import AccountReport, ReportOutcome, ReportStatus, report_outcome
 from airflow_provider_canvas_progress.exceptions import (
     CanvasConfigurationError,
     CanvasError,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
-from airflow_provider_canvas_progress.core.reports import check_report_name
+from airflow_provider_canvas_progress.core.report_refs import check_report_name
 
 __all__ = ["OBJECT_FLAGS", "build_report_parameters"]
 

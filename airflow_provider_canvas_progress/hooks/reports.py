@@ -3,7 +3,7 @@
 List what an account offers, start, read, abort and delete a report
 (``app/controllers/account_reports_controller.rb``), and stream its file. Every call goes through
 the hook's one call path; every id and name reaches a path only through
-:class:`~airflow_provider_canvas_progress.core.reports.ReportRef` (validated segments). The file is
+:class:`~airflow_provider_canvas_progress.core.report_refs.ReportRef` (validated segments). The file is
 fetched through its signed ``attachment.url`` with no token
 (:mod:`~airflow_provider_canvas_progress.hooks.downloads`), never through ``file_url``, a web page
 path where Canvas reads no token and answers with its login page.
@@ -16,16 +16,15 @@ from typing import Any
 
 from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
 from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
-from airflow_provider_canvas_progress.core.reports import (
-    AccountReport,
+from airflow_provider_canvas_progress.core.report_refs import (
     AvailableReport,
     ReportRef,
     check_report_name,
     parse_available_reports,
-    parse_report,
     reports_path,
     unknown_report_error,
 )
+from airflow_provider_canvas_progress.core.reports import AccountReport, parse_report
 from airflow_provider_canvas_progress.exceptions import (
     CanvasConfigurationError,
     CanvasNotFoundError,

@@ -19,7 +19,8 @@ from airflow_provider_canvas_progress.compat import (
 )
 from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
 from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
-from airflow_provider_canvas_progress.core.reports import ReportOutcome, ReportRef, ReportStatus, check_report_name
+from airflow_provider_canvas_progress.core.report_refs import ReportRef, check_report_name
+from airflow_provider_canvas_progress.core.reports import ReportOutcome, ReportStatus
 from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasNotFoundError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids

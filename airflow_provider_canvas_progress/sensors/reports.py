@@ -14,7 +14,7 @@ from airflow_provider_canvas_progress.compat import (
     PokeReturnValue,
     default_deferrable,
 )
-from airflow_provider_canvas_progress.core.reports import ReportRef
+from airflow_provider_canvas_progress.core.report_refs import ReportRef
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.report_files import DEFAULT_MAX_BYTES
 from airflow_provider_canvas_progress.reports_waiting import (

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from airflow_provider_canvas_progress.core.kinds import parse_job_ref
-from airflow_provider_canvas_progress.core.reports import ReportRef, ReportStatus
+from airflow_provider_canvas_progress.core.report_refs import ReportRef
+from airflow_provider_canvas_progress.core.reports import ReportStatus
 from airflow_provider_canvas_progress.exceptions import (
     CanvasConfigurationError,
     CanvasNotFoundError,

@@ -17,14 +17,8 @@ from airflow_provider_canvas_progress.core.errors import (
     CanvasUnknownStateError,
 )
 from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
-from airflow_provider_canvas_progress.core.reports import (
-    ReportOutcome,
-    ReportRef,
-    ReportStatus,
-    check_report_name,
-    parse_report,
-    report_outcome,
-)
+from airflow_provider_canvas_progress.core.report_refs import ReportRef, check_report_name
+from airflow_provider_canvas_progress.core.reports import ReportOutcome, ReportStatus, parse_report, report_outcome
 
 SIGNED = "https://school.example/files/9001/download?download_frd=1&verifier=0123456789abcdef"
 

@@ -10,7 +10,8 @@ import pytest
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.kinds import kind_named, parse_job_ref
 from airflow_provider_canvas_progress.core.outcome import CancelMatcher, Outcome
-from airflow_provider_canvas_progress.core.reports import ReportRef, parse_report
+from airflow_provider_canvas_progress.core.report_refs import ReportRef
+from airflow_provider_canvas_progress.core.reports import parse_report
 from airflow_provider_canvas_progress.exceptions import CanvasProgressFailedError, InvalidProgressIdError
 
 KIND = kind_named("account_report")

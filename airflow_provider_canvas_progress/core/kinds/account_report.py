@@ -16,13 +16,8 @@ from typing import Any
 
 from airflow_provider_canvas_progress.core.kinds import JobClient, JobKind
 from airflow_provider_canvas_progress.core.outcome import CancelMatcher, Outcome
-from airflow_provider_canvas_progress.core.reports import (
-    AccountReport,
-    ReportOutcome,
-    ReportRef,
-    parse_report,
-    report_outcome,
-)
+from airflow_provider_canvas_progress.core.report_refs import ReportRef
+from airflow_provider_canvas_progress.core.reports import AccountReport, ReportOutcome, parse_report, report_outcome
 from airflow_provider_canvas_progress.exceptions import CanvasNotFoundError
 
 _OUTCOMES = {
