@@ -32,7 +32,11 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {
                 "integration-name": "Canvas LMS",
-                "python-modules": [f"{PACKAGE}.sensors.progress", f"{PACKAGE}.sensors.sis"],
+                "python-modules": [
+                    f"{PACKAGE}.sensors.progress",
+                    f"{PACKAGE}.sensors.sis",
+                    f"{PACKAGE}.sensors.reports",
+                ],
             }
         ],
         "operators": [
@@ -42,6 +46,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{PACKAGE}.operators.progress",
                     f"{PACKAGE}.operators.jobs",
                     f"{PACKAGE}.operators.sis",
+                    f"{PACKAGE}.operators.reports",
                 ],
             }
         ],

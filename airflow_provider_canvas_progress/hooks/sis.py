@@ -19,13 +19,10 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any, cast
-from urllib.parse import urljoin
 
 from airflow_provider_canvas_progress.core.errors import (
     CanvasConfigurationError,
     CanvasResponseError,
-    CanvasResponseTooLargeError,
-    CanvasTransportError,
 )
 from airflow_provider_canvas_progress.core.kinds.sis_import import SisImportRef, account_segment
 from airflow_provider_canvas_progress.core.pagination import DEFAULT_MAX_PAGES, Pages, next_link
@@ -36,10 +33,9 @@ from airflow_provider_canvas_progress.core.protocol import (
     build_request,
     interpret_response,
 )
-from airflow_provider_canvas_progress.core.settings import Origin
 from airflow_provider_canvas_progress.core.sis import SisImport, SisImportState, parse_sis_import
 from airflow_provider_canvas_progress.core.sis_options import SisImportOptions, UploadSource
-from airflow_provider_canvas_progress.hooks import deadline, transport
+from airflow_provider_canvas_progress.hooks.downloads import download_without_token
 from airflow_provider_canvas_progress.hooks.sis_upload import OpenUpload, open_upload
 
 __all__ = ["DEFAULT_ERRORS_FILE_BYTES", "MultipartBody", "SisImportCalls"]
@@ -48,8 +44,6 @@ __all__ = ["DEFAULT_ERRORS_FILE_BYTES", "MultipartBody", "SisImportCalls"]
 DEFAULT_ERRORS_FILE_BYTES = 64 * 1024 * 1024
 #: Per-attempt time limit of the upload (the connection extra ``timeout``'s ceiling).
 DEFAULT_UPLOAD_TIMEOUT = 600.0
-_MAX_REDIRECTS = 5
-_CHUNK = 64 * 1024
 
 
 class MultipartBody(io.RawIOBase):
@@ -291,64 +285,11 @@ class SisImportCalls:
         url = attachment.get("url") if isinstance(attachment, Mapping) else None
         if not isinstance(url, str) or not url:
             return None
-        return _download_without_token(url, self.settings, max_bytes, timeout, what=f"the errors file of {ref}")
-
-
-def _check_hop(url: str, settings: Any, what: str) -> str:
-    try:
-        origin = Origin.of(url)
-    except ValueError:
-        raise CanvasResponseError(f"Canvas gave {what} an invalid URL; not followed.") from None
-    downgrade = settings.origin.scheme == "https" and origin.scheme != "https"
-    if origin.scheme not in ("http", "https") or downgrade:
-        raise CanvasResponseError(f"{what} leads to a {origin.scheme or 'schemeless'} URL; not followed.")
-    return url
-
-
-def _download_without_token(url: str, settings: Any, max_bytes: int, timeout: float, *, what: str) -> bytes:
-    """GET ``url`` and its redirects with no credentials at all, bounded in bytes and wall-clock time."""
-    session = transport.new_session()
-    headers = {"Accept-Encoding": "identity", "User-Agent": "airflow-provider-canvas-progress"}
-    with session, deadline.watch(timeout) as watch:
-        current = _check_hop(url, settings, what)
-        for _ in range(_MAX_REDIRECTS + 1):
-            try:
-                answer = session.get(
-                    current,
-                    headers=headers,
-                    timeout=timeout,
-                    verify=settings.verify,
-                    allow_redirects=False,
-                    stream=True,
-                )
-            except Exception as error:  # the client's exception holds the URL's verifier: keep only its type
-                raise CanvasTransportError(f"Downloading {what} failed ({type(error).__name__}).") from None
-            with answer:
-                if answer.status_code in (301, 302, 303, 307, 308) and answer.headers.get("Location"):
-                    current = _check_hop(urljoin(current, answer.headers["Location"]), settings, what)
-                    continue
-                if answer.status_code != 200:
-                    raise CanvasResponseError(f"Downloading {what} answered HTTP {answer.status_code}.")
-                if answer.headers.get("Content-Encoding", "identity").lower() not in ("identity", ""):
-                    raise CanvasResponseError(f"{what} came compressed although identity was asked; not read.")
-                chunks: list[bytes] = []
-                size = 0
-                try:
-                    for chunk in answer.raw.stream(_CHUNK, decode_content=False):
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise CanvasResponseTooLargeError(
-                                f"{what} is larger than {max_bytes} bytes (max_bytes); read the errors with "
-                                "get_sis_import_errors instead, or raise max_bytes."
-                            )
-                        chunks.append(chunk)
-                except CanvasResponseTooLargeError:
-                    raise
-                except Exception as error:
-                    raise CanvasTransportError(f"Downloading {what} failed ({type(error).__name__}).") from None
-                if watch.expired:
-                    break
-                return b"".join(chunks)
-        else:
-            raise CanvasResponseError(f"Downloading {what} was redirected more than {_MAX_REDIRECTS} times.")
-    raise CanvasTransportError(f"Downloading {what} took longer than {timeout:g} s (timeout).")
+        return download_without_token(
+            url,
+            self.settings,
+            max_bytes,
+            timeout,
+            what=f"the errors file of {ref}",
+            too_large_hint="read the errors with get_sis_import_errors instead, or raise max_bytes",
+        )

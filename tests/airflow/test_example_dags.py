@@ -29,6 +29,7 @@ EXPECTED_TASKS = {
     NIGHTLY: {"start_batch", "wait", "route", "report", "alert", "cleanup"},
     WAIT_OR_CANCEL: {"start_job", "wait", "cancel", "route", "report", "alert", "cleanup"},
     MIGRATION: {"start_migration", "wait", "report"},
+    "canvas_nightly_reports": {"run_report", "summary"},
     SIS: {
         "check_folder",
         "import_sis",

@@ -45,6 +45,7 @@ JobT = TypeVar("JobT")
 KIND_MODULES: dict[str, str] = {
     "progress": "airflow_provider_canvas_progress.core.kinds.progress",
     "sis_import": "airflow_provider_canvas_progress.core.kinds.sis_import",
+    "account_report": "airflow_provider_canvas_progress.core.kinds.account_report",
 }
 
 
