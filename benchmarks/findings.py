@@ -144,9 +144,9 @@ def _issue_10(results: Results) -> list[str]:
             "connection read, settings check, session and log lines (an independent run measured ours at 0.95 ms "
             "per poll all-in, 4x the floor); now the process reads a connection once a minute and keeps the "
             "validated settings with it (`hooks/connections.py`), every trigger on the token borrows one session "
-            "(`hooks/gates.py`), and the trigger logs a line only when the state or completion changes (two lines per short wait). What is "
-            "left per wait is building the trigger and hook, its two log lines through Airflow's structlog (about "
-            "a fifth of a poll each in cProfile), and the event."
+            "(`hooks/gates.py`), and the trigger logs a line only when the state or completion changes (two "
+            "lines per short wait). What is left per wait is building the trigger and hook, its two log lines "
+            "through Airflow's structlog (about a quarter of a poll's CPU each, in cProfile), and the event."
         )
     largest = max((r.n for r in results.scale), default=0)
     mine = run_for(results.scale, "ours", largest, "tls")
