@@ -111,7 +111,9 @@ def _issue_10(results: Results, largest: int) -> list[Target]:
     short = {r.style: r for r in results.short_waits}
     if {"ours", "session_per_poll", "keepalive_floor"} <= short.keys():
         mine, base, floor = short["ours"], short["session_per_poll"], short["keepalive_floor"]
-        at = f"{mine.n:,} short waits, one token, plain HTTP"
+        at = f"{mine.n:,} short waits, one token, plain HTTP" + (
+            "" if mine.n >= 1000 else "; quick run, the target is for 1,000"
+        )
         over = ratio(mine.cpu_ms_per_poll, floor.cpu_ms_per_poll)
         found.append(
             Target(
