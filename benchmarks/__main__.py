@@ -1,7 +1,8 @@
 """``python -m benchmarks``: run the benchmarks, print the tables, write ``docs/benchmarks.md``.
 
 ``python -m benchmarks`` runs everything at full size (``make bench``); ``--quick`` is a smoke run
-of under two minutes that writes under ``build/``; ``--only scale throttle`` picks benchmarks.
+of under two minutes that writes under ``build/``; ``--only scale throttle`` picks benchmarks;
+``--profile targets --only scale short`` measures only what issue 10's targets need.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("scale", "throttle", "slots", "hook")
+BENCHMARKS = ("scale", "short", "throttle", "slots", "hook")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of under two minutes")
+    parser.add_argument(
+        "--profile", choices=("full", "quick", "targets"), default=None, help="sizes (default: full; --quick: quick)"
+    )
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS), help="benchmarks to run")
     parser.add_argument(
         "--output",
@@ -62,12 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT))
     _isolate_airflow()
 
-    from benchmarks import hook_throughput, machine, report, scale, throttle, worker_slots
-    from benchmarks.profiles import FULL, QUICK
+    from benchmarks import hook_throughput, machine, report, scale, short_waits, throttle, worker_slots
+    from benchmarks.profiles import PROFILES, QUICK
     from benchmarks.results import Results
 
     raw = json.loads(args.from_raw.read_text()) if args.from_raw is not None else None
-    profile = {"full": FULL, "quick": QUICK}[raw["profile"]] if raw else (QUICK if args.quick else FULL)
+    name = raw["profile"] if raw else (args.profile or ("quick" if args.quick else "full"))
+    profile = PROFILES[name]
     if args.output is not None:
         output = args.output
     else:
@@ -91,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Benchmarks, profile {profile.name}, on {results.machine['nproc']} CPUs", flush=True)
     steps = [
         ("scale", "triggerer scale", lambda: setattr(results, "scale", scale.run(profile, say))),
+        ("short", "short waits", lambda: setattr(results, "short_waits", short_waits.run(profile, say))),
         ("throttle", "throttle", lambda: setattr(results, "throttle", throttle.run(profile, say))),
         ("slots", "worker slots", lambda: setattr(results, "slots", worker_slots.run(profile, say))),
         ("hook", "hook throughput", lambda: setattr(results, "hook", hook_throughput.run(profile, say))),

@@ -77,6 +77,25 @@ def scale_figures(runs: list[WaitRun], folder: Path) -> list[tuple[str, str]]:
     return made
 
 
+def short_waits_figure(runs: list[WaitRun], folder: Path) -> str:
+    """All-in CPU per poll of each style, with issue 10's bounds drawn from the floor and the baseline."""
+    figure, axis = plt.subplots(figsize=(7.5, 3))
+    colours = [COLOURS[r.style] for r in runs]
+    axis.barh([LABELS[r.style] for r in runs], [r.cpu_ms_per_poll for r in runs], color=colours)
+    by_style = {r.style: r for r in runs}
+    if "keepalive_floor" in by_style:
+        floor = by_style["keepalive_floor"].cpu_ms_per_poll
+        axis.axvline(2 * floor, color="green", linestyle="--", label="2x the floor")
+    if "session_per_poll" in by_style:
+        axis.axvline(
+            by_style["session_per_poll"].cpu_ms_per_poll / 1.2, color="orange", linestyle=":", label="baseline / 1.2"
+        )
+    axis.set_xlabel(f"CPU ms per poll, all-in ({runs[0].n:,} short waits, one token, plain HTTP)")
+    axis.legend(fontsize=8)
+    axis.grid(True, axis="x", alpha=0.3)
+    return _save(figure, folder, "short_waits.png")
+
+
 def throttle_figure(runs: list[WaitRun], folder: Path) -> str:
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     names = [LABELS[r.style] for r in runs]

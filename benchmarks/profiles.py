@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -12,6 +12,14 @@ class ScaleSize:
     ``poll_interval`` grows with ``n`` so that the request rate stays within what one loaded
     2-core machine can serve to every style (the simulator and the TLS front share it).
     """
+
+    n: int
+    poll_interval: float
+
+
+@dataclass(frozen=True)
+class ShortWaits:
+    """The short-wait benchmark's size: ``n`` waits of about three polls each, ``poll_interval`` apart."""
 
     n: int
     poll_interval: float
@@ -37,6 +45,7 @@ class Profile:
     slot_spread: float
     hook_seconds: float
     hook_rounds: int
+    short_waits: ShortWaits
 
 
 FULL = Profile(
@@ -55,6 +64,7 @@ FULL = Profile(
     slot_spread=30.0,
     hook_seconds=5.0,
     hook_rounds=3,
+    short_waits=ShortWaits(1000, 5.0),
 )
 
 QUICK = Profile(
@@ -73,4 +83,11 @@ QUICK = Profile(
     slot_spread=2.0,
     hook_seconds=1.0,
     hook_rounds=1,
+    short_waits=ShortWaits(100, 1.0),
 )
+
+#: Issue 10's figures only (``--profile targets --only scale short``): the steady state at the
+#: largest size over HTTPS, and the short waits; the full sweep takes about 16 minutes.
+TARGETS = replace(FULL, name="targets", scale=(ScaleSize(5000, 20.0),), transports=("tls",))
+
+PROFILES = {profile.name: profile for profile in (FULL, QUICK, TARGETS)}

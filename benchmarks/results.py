@@ -20,6 +20,7 @@ class Results:
     machine: dict[str, Any]
     load: dict[str, Any] = field(default_factory=dict)
     scale: list[WaitRun] = field(default_factory=list)
+    short_waits: list[WaitRun] = field(default_factory=list)
     throttle: list[WaitRun] = field(default_factory=list)
     slots: list[ModeResult] = field(default_factory=list)
     hook: list[ClientResult] = field(default_factory=list)
@@ -37,6 +38,7 @@ class Results:
             "load": self.load,
             "durations": self.durations,
             "scale": [_raw_run(r) for r in self.scale],
+            "short_waits": [_raw_run(r) for r in self.short_waits],
             "throttle": [_raw_run(r) for r in self.throttle],
             "slots": [
                 {
@@ -60,6 +62,7 @@ class Results:
             durations=raw["durations"],
             started=raw["started"],
             scale=[WaitRun(**r) for r in raw["scale"]],
+            short_waits=[WaitRun(**r) for r in raw.get("short_waits", [])],
             throttle=[WaitRun(**r) for r in raw["throttle"]],
             slots=[
                 ModeResult(
@@ -81,6 +84,7 @@ class Results:
             "load": self.load,
             "durations": self.durations,
             "scale": [r.to_dict() for r in self.scale],
+            "short_waits": [r.to_dict() for r in self.short_waits],
             "throttle": [r.to_dict() for r in self.throttle],
             "worker_slots": [r.to_dict() for r in self.slots],
             "hook_throughput": [r.to_dict() for r in self.hook],

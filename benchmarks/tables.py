@@ -70,6 +70,38 @@ def scale_table(runs: Sequence[WaitRun], transport: str) -> tuple[list[str], lis
     return headers, rows
 
 
+def short_waits_table(runs: Sequence[WaitRun]) -> tuple[list[str], list[list[str]]]:
+    floor = next((r for r in runs if r.style == "keepalive_floor"), None)
+    headers = [
+        "style",
+        "waits ended",
+        "polls/wait",
+        "CPU ms/poll all-in",
+        "vs floor",
+        "CPU ms/wait",
+        "connection reads/wait",
+        "server CPU ms/req",
+        "loop lag p99/max ms",
+        "delay p50/p99 s",
+    ]
+    rows = [
+        [
+            LABELS.get(r.style, r.style),
+            f"{r.completed}/{r.n}",
+            fmt(r.requests_per_job, 2),
+            fmt(r.cpu_ms_per_poll, 3),
+            f"{fmt(ratio(r.cpu_ms_per_poll, floor.cpu_ms_per_poll), 2)}x" if floor else "n/a",
+            fmt(r.cpu_ms_per_poll * r.requests_per_job, 3),
+            fmt(r.connection_reads_per_wait, 3),
+            fmt(r.server_cpu_ms_per_request, 3),
+            f"{fmt(r.lag_ms(99), 1)} / {fmt(r.lag_ms(100), 0)}",
+            f"{fmt(r.delay_s(50), 2)} / {fmt(r.delay_s(99), 2)}",
+        ]
+        for r in runs
+    ]
+    return headers, rows
+
+
 def throttle_table(runs: Sequence[WaitRun]) -> tuple[list[str], list[list[str]]]:
     headers = [
         "style",

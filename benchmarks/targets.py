@@ -1,4 +1,4 @@
-"""Issue 6's targets, and how a run measured against them."""
+"""Issues 6 and 10's targets, and how a run measured against them."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from benchmarks.figures import fmt, ratio
 from benchmarks.results import Results
 from benchmarks.tables import run_for
 
+#: Steady-state CPU per poll of ``CanvasProgressTrigger`` over HTTPS at N = 5,000 before the call-path
+#: rewrite (``make bench`` of 2026-11-23, commit 1c088e3, on a quiet machine): issue 10's ceiling.
+PREVIOUS_STEADY_TLS_MS = 0.544
+
 
 @dataclass(frozen=True)
 class Target:
-    """One target of issue 6 and how this run measured against it."""
+    """One target of issue 6 or 10 and how this run measured against it."""
 
     name: str
     measured: str
@@ -66,6 +70,7 @@ def targets(results: Results) -> list[Target]:
                 ours.rss_kb_per_wait < 20.0,
             )
         )
+    found.extend(_issue_10(results, largest))
     ours_throttle = next((r for r in results.throttle if r.style == "ours"), None)
     if ours_throttle is not None:
         found.append(
@@ -83,6 +88,48 @@ def targets(results: Results) -> list[Target]:
                 f"{fmt(deferrable.idle_slot_seconds, 3)} s idle; {fmt(deferrable.slot_seconds, 2)} s in all "
                 f"for {deferrable.waits} waits",
                 deferrable.idle_slot_seconds == 0.0 and deferrable.completed == deferrable.waits,
+            )
+        )
+    return found
+
+
+def _issue_10(results: Results, largest: int) -> list[Target]:
+    """No dearer steady state than before the rewrite; short waits all-in near the floor, below the baseline."""
+    found: list[Target] = []
+    ours = run_for(results.scale, "ours", largest, "tls")
+    if ours is not None and largest >= 5000:
+        load = results.load.get("other_cores", 0.0)
+        found.append(
+            Target(
+                f"issue 10: steady-state CPU per poll no worse than before ({PREVIOUS_STEADY_TLS_MS} ms, HTTPS, "
+                f"N = {largest:,})",
+                f"{fmt(ours.steady_cpu_ms_per_poll, 3)} ms (other load {load:.2f} cores; the earlier figure was "
+                "measured on a quiet machine)",
+                ours.steady_cpu_ms_per_poll <= PREVIOUS_STEADY_TLS_MS,
+            )
+        )
+    short = {r.style: r for r in results.short_waits}
+    if {"ours", "session_per_poll", "keepalive_floor"} <= short.keys():
+        mine, base, floor = short["ours"], short["session_per_poll"], short["keepalive_floor"]
+        at = f"{mine.n:,} short waits, one token, plain HTTP" + (
+            "" if mine.n >= 1000 else "; quick run, the target is for 1,000"
+        )
+        over = ratio(mine.cpu_ms_per_poll, floor.cpu_ms_per_poll)
+        found.append(
+            Target(
+                f"issue 10: all-in CPU per poll at most 2x the keep-alive floor ({at})",
+                f"{fmt(over, 2)}x ({fmt(mine.cpu_ms_per_poll, 3)} vs {fmt(floor.cpu_ms_per_poll, 3)} ms); "
+                f"{fmt(mine.connection_reads_per_wait, 3)} connection reads per wait",
+                over <= 2.0 and mine.completed == mine.n,
+            )
+        )
+        less = ratio(base.cpu_ms_per_poll, mine.cpu_ms_per_poll)
+        found.append(
+            Target(
+                f"issue 10: all-in CPU per poll at least 1.2x less than session-per-poll ({at})",
+                f"{fmt(less, 2)}x less ({fmt(mine.cpu_ms_per_poll, 3)} vs {fmt(base.cpu_ms_per_poll, 3)} ms); "
+                f"baseline {fmt(base.connection_reads_per_wait, 3)} connection reads per wait",
+                less >= 1.2 and mine.completed == mine.n,
             )
         )
     return found

@@ -93,6 +93,11 @@ class WaitRun:
         return ratio(steady.get("connections", math.nan), steady.get("requests", 0))
 
     @property
+    def connection_reads_per_wait(self) -> float:
+        """Reads of the connection from the benchmark's counting source, per wait (NaN when not counted)."""
+        return ratio(self.raw.get("connection_reads", math.nan), self.n)
+
+    @property
     def server_cpu_ms_per_request(self) -> float:
         return 1000 * ratio(self.server_cpu, self.requests)
 
@@ -129,6 +134,7 @@ class WaitRun:
             "delay_s_p50": self.delay_s(50),
             "delay_s_p99": self.delay_s(99),
             "connections_per_poll": self.connections_per_poll,
+            "connection_reads_per_wait": self.connection_reads_per_wait,
             "server_cpu_ms_per_request": self.server_cpu_ms_per_request,
             "throttled": self.throttled,
             "max_in_flight": self.max_in_flight,

@@ -26,6 +26,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
 _local = threading.local()
+#: Heap size from which finished entries are swept out (now and then, not on every call).
+_PRUNE_AT = 256
 
 
 class Watch:
@@ -59,11 +61,19 @@ class _Watchdog:
 
     def arm(self, watch: Watch) -> None:
         with self._cond:
+            if len(self._heap) >= _PRUNE_AT and next(self._order) % _PRUNE_AT == 0:
+                # Finished attempts leave their entries behind until their deadlines come up:
+                # with many fast calls that would be a deadline's worth of them.
+                self._heap = [entry for entry in self._heap if not entry[2].finished]
+                heapq.heapify(self._heap)
             heapq.heappush(self._heap, (watch.deadline, next(self._order), watch))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="canvas-deadlines", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif self._heap[0][2] is watch:
+                # Waking the thread costs a switch of threads per call; it is only needed when it
+                # sleeps past this deadline (asleep with nothing to watch, or until a later one).
+                self._cond.notify()
 
     def _run(self) -> None:
         while True:

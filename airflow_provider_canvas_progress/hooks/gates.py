@@ -83,10 +83,31 @@ class TokenGate:
 
 _gates: dict[tuple[str, str], TokenGate] = {}
 _gates_lock = threading.Lock()
+#: The key of recently seen settings objects (one per connection read, shared by its hooks), so a
+#: poll does not hash the token again. Weak references: nothing here keeps a token alive, and an id
+#: reused by a new object is told apart by its dead reference.
+_keys: dict[int, tuple[weakref.ref[CanvasSettings], tuple[str, str]]] = {}
 
 
 def gate_for(settings: CanvasSettings) -> TokenGate:
     """The process's gate for this connection's Canvas and token (created on first use)."""
+    seen = _keys.get(id(settings))
+    if seen is not None and seen[0]() is settings:
+        gate = _gates.get(seen[1])
+        if gate is not None:
+            return gate
+    key = _key(settings)
+    if len(_keys) >= 64:
+        _keys.clear()
+    _keys[id(settings)] = (weakref.ref(settings), key)
+    with _gates_lock:
+        gate = _gates.get(key)
+        if gate is None:
+            gate = _gates[key] = TokenGate(settings)
+        return gate
+
+
+def _key(settings: CanvasSettings) -> tuple[str, str]:
     # Keyed by a digest so that no module-level structure holds the token itself. A developer-key
     # connection's token changes every hour; its gate follows the client, which is what Canvas
     # buckets LTI calls by, and keeps one pacer across renewals.
@@ -94,9 +115,4 @@ def gate_for(settings: CanvasSettings) -> TokenGate:
         identity = f"{settings.credentials.kind}:{settings.credentials.client_id}"
     else:
         identity = settings.token
-    key = (settings.base_url, hashlib.sha256(identity.encode()).hexdigest())
-    with _gates_lock:
-        gate = _gates.get(key)
-        if gate is None:
-            gate = _gates[key] = TokenGate(settings)
-        return gate
+    return (settings.base_url, hashlib.sha256(identity.encode()).hexdigest())
