@@ -42,7 +42,11 @@ def _commit() -> str:
             ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "airflow_provider_canvas_progress"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "airflow_provider_canvas_progress"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

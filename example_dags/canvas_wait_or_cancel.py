@@ -22,6 +22,12 @@ The pattern::
 * ``route`` (:class:`CanvasProgressBranchOperator`) reads the Progress itself (``progress_id``)
   after either path (``trigger_rule="all_done"``): the job may have ended in time, or been
   cancelled, or even have ended between the timeout and the cancel.
+* A cancel does not stop a *running* course or conversation batch: Canvas's batch runner
+  (``lib/progress_runner.rb``) finishes its work and then saves the Progress as ``completed`` (or
+  ``failed``) over the cancel. So ``route`` may read ``completed`` after a cancel (``report`` then
+  says the job finished despite it), and a job ``cleanup`` saw cancelled may read ``completed``
+  later: ``cleanup`` re-reads it and says which it found. Never restart a cancelled batch without
+  reading its Progress again first.
 
 For the short form, ``CanvasProgressSensor(..., cancel_on_timeout=True)`` cancels on timeout by
 itself; the explicit task here makes the cancel visible in the graph and lets you add approval,
@@ -73,6 +79,10 @@ CANCEL_AFTER_SECONDS = _seconds("CANVAS_EXAMPLE_CANCEL_AFTER_SECONDS", 60 * 60.0
 def _final(started: dict[str, Any]) -> dict[str, Any]:
     """The job's Progress as it stands now, read through the hook."""
     return CanvasHook(CANVAS_CONN_ID).get_progress(started).to_dict()
+
+
+#: Jobs whose runner saves its own ending over a cancel written while they ran.
+_OVERWRITING_TAGS = ("course_batch_update", "conversation_batch_update")
 
 
 with DAG(
@@ -141,10 +151,17 @@ with DAG(
     )
 
     @task
-    def report(started: dict[str, Any]) -> dict[str, Any]:
-        """The job completed in time."""
+    def report(started: dict[str, Any], ti: Any = None) -> dict[str, Any]:
+        """The job completed: in time, or after a cancel that its batch runner overwrote."""
         progress = _final(started)
-        print(f"Canvas job {progress.get('id')} completed: {progress.get('message')}")
+        cancelled = ti.xcom_pull(task_ids="cancel", key="progress") if ti is not None else None
+        if cancelled:
+            print(
+                f"Canvas job {progress.get('id')} completed despite the cancel (Canvas's batch finished "
+                f"and overwrote it): {progress.get('message')}"
+            )
+        else:
+            print(f"Canvas job {progress.get('id')} completed: {progress.get('message')}")
         return progress
 
     @task
@@ -156,12 +173,25 @@ with DAG(
 
     @task
     def cleanup(started: dict[str, Any]) -> dict[str, Any]:
-        """The job was cancelled: Canvas's cancel is advisory, so part of the work may be done."""
+        """The job was cancelled: Canvas's cancel is advisory, so part or all of the work may be done."""
         progress = _final(started)
-        print(
-            f"Canvas job {progress.get('id')} was cancelled ({progress.get('message')}); it may have "
-            "done part of its work before the cancel. Check before starting it again."
-        )
+        if progress.get("workflow_state") == "completed":
+            # The batch was running when cancelled: it finished and saved itself over the cancel.
+            print(
+                f"Canvas job {progress.get('id')} finished despite the cancel: {progress.get('message')}. "
+                "Its work is done; do not start it again."
+            )
+        elif progress.get("tag") in _OVERWRITING_TAGS:
+            print(
+                f"Canvas job {progress.get('id')} was cancelled ({progress.get('message')}), but a running "
+                "batch is not stopped by a cancel: it may still finish and read 'completed' later. "
+                "Read its Progress again before starting it again."
+            )
+        else:
+            print(
+                f"Canvas job {progress.get('id')} was cancelled ({progress.get('message')}); it may have "
+                "done part of its work before the cancel. Check before starting it again."
+            )
         return progress
 
     start_job >> wait >> cancel >> route

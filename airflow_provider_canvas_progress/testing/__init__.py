@@ -5,11 +5,15 @@
 ...     pid = sim.create_progress(script=JobScript(queued_for=0, running_for=1))
 ...     sim.inject(Fault.status(503), times=2, path=r"^/api/v1/progress/")
 
-It reproduces what the provider must survive (see ``shared/canvas-api.md``): Progress JSON and its
-six states, cancel semantics, auth and permission errors, the OAuth2 token endpoint (refresh and
-LTI Advantage client-credentials grants, expiring tokens), LTI Advantage rules, string and global
-ids, Canvas's leaky-bucket throttle, and network faults. It imports nothing from the provider's
-hook or core, so a bug in the client cannot hide behind shared code.
+It reproduces what the provider must survive (the docs' "Canvas behaviour" page,
+``docs/canvas-behaviour.md``, cites Canvas's source for each): Progress JSON and its six states,
+cancel semantics (a running batch overwriting a cancel included), auth and permission errors, the
+OAuth2 token endpoint (refresh and LTI Advantage client-credentials grants, expiring tokens), LTI
+Advantage rules, string and global ids, Canvas's leaky-bucket throttle, and network faults. It
+serves the objects DAG code reads first (a seeded school of accounts, terms, courses, sections,
+assignments and users, paginated as Canvas does) so canvasapi runs against it unmodified, over
+HTTP or verified HTTPS. It imports nothing from the provider's hook or core, so a bug in the
+client cannot hide behind shared code.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Run a standalone simulator: ``python -m airflow_provider_canvas_progress.testing --port 8765``.
 
-It prints the base URL, the token and an ``export AIRFLOW_CONN_CANVAS_DEFAULT=...`` line, then
-serves until Ctrl-C or SIGTERM. ``--ready-file`` gets the base URL once the port listens (a
-Makefile can wait for it) and is removed on exit.
+It prints the base URL, the token and an ``export AIRFLOW_CONN_CANVAS_DEFAULT=...`` line (with
+``--https`` also the CA bundle, named in the connection's ``verify`` extra, and an
+``export REQUESTS_CA_BUNDLE=...`` line for canvasapi), then serves until Ctrl-C or SIGTERM.
+``--ready-file`` gets the base URL once the port listens (a Makefile can wait for it) and is
+removed on exit.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         help="how started jobs end",
     )
     parser.add_argument("--global-ids", action="store_true", help="serve Progress ids as shard*10**13+local")
+    parser.add_argument(
+        "--https",
+        action="store_true",
+        help="serve HTTPS with a certificate for 127.0.0.1 and localhost signed by a CA generated at start",
+    )
     parser.add_argument("--ready-file", type=Path, default=None, help="write the base URL here once listening")
     return parser
 
@@ -66,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency=args.latency,
         global_ids=args.global_ids,
         default_job_script=script,
+        https=args.https,
     )
     stop = threading.Event()
 
@@ -78,7 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         print(f"Canvas simulator listening on {sim.base_url}", flush=True)
         print(f"token: {sim.token}", flush=True)
+        if sim.ca_bundle is not None:
+            print(f"CA bundle: {sim.ca_bundle}", flush=True)
         print(f"export AIRFLOW_CONN_CANVAS_DEFAULT={shlex.quote(sim.airflow_conn_json())}", flush=True)
+        if sim.ca_bundle is not None:
+            # canvasapi (requests) reads its CA bundle from the environment.
+            print(f"export REQUESTS_CA_BUNDLE={shlex.quote(sim.ca_bundle)}", flush=True)
         if args.ready_file is not None:
             partial = args.ready_file.with_name(args.ready_file.name + ".tmp")
             partial.write_text(sim.base_url + "\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import control, errors, oauth, starters
+from . import control, errors, oauth, reads, school_control, starters
 from .pipeline import STATE_KEY, Caller, add_api_route, base_url, canvas_middleware, params_of, reply
 from .render import local_id_of, user_json
 from .state import SimulatorState
@@ -119,7 +119,9 @@ def build_app(state: SimulatorState) -> web.Application:
     add_api_route(app, "POST", "/api/v1/progress/{id}/cancel", cancel_progress, exists=_progress_exists)
     add_api_route(app, "GET", "/api/lti/courses/{course_id}/progress/{id}", show_lti_progress, auth="lti")
     add_api_route(app, "GET", "/api/v1/users/{id}", show_user)
+    reads.register(app)
     starters.register(app)
     oauth.register(app)
     control.register(app)
+    school_control.register(app)
     return app

@@ -18,6 +18,8 @@ POST      /__sim__/developer_keys          add a developer key (JSON: kind oauth
                                            token_lifetime, scopes, courses); answers its connection extras
 POST      /__sim__/clock/advance           move a ManualClock (JSON: seconds)
 GET       /__sim__/stats                   counters
+POST      /__sim__/<accounts|terms|courses|  add to the school (JSON: id and the ``add_*`` parameters);
+          sections|assignments|users>      see :mod:`.school_control`
 ========  ===============================  =====================================================
 """
 

@@ -81,17 +81,22 @@ class JobScript:
     Canvas's ``calculate_completion!`` writes them), then its ``outcome``:
 
     * ``"completed"``: completion ``100.0``, ``message`` and ``results`` as given;
-    * ``"failed"``: completion frozen where it was, ``message`` (e.g. ``"Unexpected error, ID: 42"``);
+    * ``"failed"``: completion frozen where it was (or ``failed_completion``), ``message`` (e.g.
+      ``"Unexpected error, ID: 42"``);
     * ``"canceled"``: Canvas only cancels a *queued* job (a newer singleton job superseded it), so
       the job stays queued for ``queued_for`` and then reads ``canceled``; ``running_for`` is unused;
     * ``None``: the job never ends; it keeps running at its last completion below 100.
 
     ``stall_at`` caps completion (e.g. ``99.0``) and the job then runs forever at that value.
     ``waiting_for_external_tool_for`` inserts a ``waiting_for_external_tool`` phase before the outcome.
+    ``overwrites_cancel`` applies to course and conversation batches only: cancelled while running,
+    such a batch finishes anyway and its ending replaces the cancel, as ``lib/progress_runner.rb``
+    does; ``False`` keeps the cancel (a client's best case).
     For anything else (completion going backwards, unknown states...) use :meth:`steps`.
 
     A job-starting endpoint that knows its own result (``"3 courses processed"``, ``failed`` when no
-    course was processed) applies it only while the script leaves the result open: default
+    course was processed, with completion 100.0 either way as ``ProgressRunner#finish_update``
+    writes it) applies it only while the script leaves the result open: default
     ``outcome="completed"``, ``message=None`` and no explicit steps. Any other script wins.
     """
 
@@ -104,6 +109,8 @@ class JobScript:
     stall_at: float | None = None
     waiting_for_external_tool_for: float = 0.0
     queued_completion: float | None = None
+    failed_completion: float | None = None
+    overwrites_cancel: bool = True
     custom_steps: tuple[Step, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -187,7 +194,14 @@ class JobScript:
         """Return this script with the job's own result, if the script leaves it open."""
         if not self.leaves_result_open:
             return self
-        return replace(self, outcome=outcome, message=message, results=results if results is not None else self.results)
+        # lib/progress_runner.rb#finish_update counts every item done before it fails the job.
+        return replace(
+            self,
+            outcome=outcome,
+            message=message,
+            results=results if results is not None else self.results,
+            failed_completion=100.0,
+        )
 
     def timeline(self) -> tuple[Step, ...]:
         """Return the steps this script goes through, in time order."""
@@ -220,7 +234,8 @@ class JobScript:
         if self.outcome == "completed":
             steps.append(Step(end, "completed", 100.0, self.message, self.results))
         else:
-            steps.append(Step(end, "failed", completion, self.message, self.results))
+            final = completion if self.failed_completion is None else self.failed_completion
+            steps.append(Step(end, "failed", final, self.message, self.results))
         return tuple(steps)
 
     def state_at(self, elapsed: float) -> Step:

@@ -88,8 +88,9 @@ def _bearer(request: web.Request) -> str | None:
     # Only the Authorization header counts: a token in the query string is refused as "no
     # credentials", so a client that leaks tokens into URLs fails loudly against the simulator.
     header = request.headers.get("Authorization", "")
+    # lib/authentication_methods.rb matches the scheme case-sensitively: "bearer x" is no token.
     scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    if scheme != "Bearer" or not secret.strip():
         return None
     return secret.strip()
 
@@ -177,6 +178,9 @@ def add_api_route(
             return errors.server_error()
 
     app.router.add_route(method, path, endpoint)
+    if method == "GET":
+        # Rails routes HEAD as GET (and validate_scopes checks it as GET); aiohttp sends no body.
+        app.router.add_route("HEAD", path, endpoint)
 
 
 @web.middleware

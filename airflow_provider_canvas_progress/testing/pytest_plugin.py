@@ -7,7 +7,8 @@ installing, list it in the root ``conftest.py``::
 
 Fixtures:
 
-* ``canvas_simulator``: a started simulator with default options, stopped after the test;
+* ``canvas_simulator``: a started simulator, stopped after the test; options come from the
+  test's ``@pytest.mark.canvas_simulator(**options)`` marker (e.g. ``https=True``), default none;
 * ``canvas_simulator_factory``: ``factory(**options)`` starts one with options (e.g.
   ``clock=ManualClock()``, ``throttle_status=429``); all are stopped after the test;
 * ``canvas_airflow_conn``: sets ``AIRFLOW_CONN_CANVAS_DEFAULT`` to the ``canvas_simulator`` and
@@ -23,13 +24,22 @@ import pytest
 
 from .simulator import CanvasSimulator
 
-__all__ = ["canvas_airflow_conn", "canvas_simulator", "canvas_simulator_factory"]
+__all__ = ["canvas_airflow_conn", "canvas_simulator", "canvas_simulator_factory", "pytest_configure"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker that gives ``canvas_simulator`` its options."""
+    config.addinivalue_line(
+        "markers", "canvas_simulator(**options): CanvasSimulator options for the canvas_simulator fixture"
+    )
 
 
 @pytest.fixture
-def canvas_simulator() -> Iterator[CanvasSimulator]:
-    """A started :class:`CanvasSimulator` with default options."""
-    with CanvasSimulator() as sim:
+def canvas_simulator(request: pytest.FixtureRequest) -> Iterator[CanvasSimulator]:
+    """A started :class:`CanvasSimulator`, with the options of the test's ``canvas_simulator`` marker."""
+    marker = request.node.get_closest_marker("canvas_simulator")
+    options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
+    with CanvasSimulator(**options) as sim:
         yield sim
 
 

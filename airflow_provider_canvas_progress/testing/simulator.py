@@ -1,48 +1,44 @@
-"""``CanvasSimulator``: a real Canvas-like HTTP server on loopback, for tests and local DAG runs.
+"""``CanvasSimulator``: a real Canvas-like HTTP(S) server on loopback, for tests and local DAG runs.
 
-The server runs its own event loop in a daemon thread, so one simulator serves sync ``requests``
-clients and async ``aiohttp`` clients of the same test process alike, and thousands of
-keep-alive connections at once (benchmarks run 5,000 pollers against it).
+This is the Python API; the server thread is :mod:`.server`, TLS :mod:`.tls`, the Airflow
+connection forms :mod:`.airflow_conn`, the HTTP behaviour :mod:`.app`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import socket
 import threading
-from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
-from aiohttp import web
-
+from .airflow_conn import connection_json, connection_uri
 from .app import build_app
-from .catalog import Course
 from .clock import Clock, MonotonicClock, WallTime
-from .developer_keys import DEFAULT_TOKEN_LIFETIME, LtiTool, OAuthClient
+from .developer_keys import LtiTool, OAuthClient
 from .faults import Fault
-from .identity import LTI_PROGRESS_SCOPE, TokenKind, TokenState, User
 from .jobs import JobScript
 from .recorder import RecordedRequest, SimulatorStats
 from .render import local_id_of
+from .school import seed_school
+from .server import ServerThread
+from .simulator_identities import IdentityMethods
+from .simulator_school import SchoolMethods
 from .state import SimulatorSettings, SimulatorState
 from .store import UNSET, Unset
 from .throttle import BucketSettings
+from .tls import ServerCertificate
 
 __all__ = ["CanvasSimulator"]
 
-_LISTEN_BACKLOG = 4096
 
-
-class CanvasSimulator:
+class CanvasSimulator(IdentityMethods, SchoolMethods):
     """An embedded Canvas LMS peer: Progress endpoints, job-starting calls, auth, throttle, faults.
 
     Use it as a context manager (``with CanvasSimulator() as sim:``) or call :meth:`start` and
     :meth:`stop`. At construction it has user 1 ("Sim Admin") with a valid personal access token
-    (:attr:`token`) that may read every context, account 1, and courses 1..100 in account 1.
+    (:attr:`token`) that may read every context, and a small school (:mod:`.school`): root account
+    1 with sub-accounts 2 and 3, terms 1 and 2, courses 1..100 in account 1 (1..3 named, with SIS
+    ids, sections and assignments), students 101..105.
     Developer keys for the token endpoint (``POST /login/oauth2/token``) are added with
     :meth:`add_oauth_client` (refresh grant) and :meth:`add_lti_tool` (LTI client credentials).
 
@@ -64,6 +60,8 @@ class CanvasSimulator:
     :param token: the default user's token (random if ``None``).
     :param epoch: the wall time of the clock's starting point, for timestamps.
     :param record_limit: how many requests :attr:`requests` keeps.
+    :param https: serve HTTPS with a certificate for ``127.0.0.1`` and ``localhost`` signed by a CA
+        generated at start (:attr:`ca_bundle`), so clients verify TLS as against real Canvas.
     """
 
     def __init__(
@@ -86,6 +84,7 @@ class CanvasSimulator:
         token: str | None = None,
         epoch: datetime | None = None,
         record_limit: int = 50_000,
+        https: bool = False,
     ) -> None:
         if permission_status not in (401, 403):
             raise ValueError("permission_status must be 401 or 403")
@@ -103,16 +102,12 @@ class CanvasSimulator:
             default_script=default_job_script if default_job_script is not None else JobScript(),
             record_limit=record_limit,
         )
-        self._state.identity.add_user(User.named(1, "Sim Admin", login_id="sim-admin"))
+        seed_school(self._state.catalog, self._state.identity)
         self.token: str = self._state.identity.add_token(token, user_id=1).token
-        for course_id in range(1, 101):
-            self._state.catalog.add_course(course_id, account_id=1)
-        for conversation_id in range(1, 101):
-            self._state.catalog.add_conversation(conversation_id, participants=(1,))
+        self._https = https
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: ServerThread | None = None
+        self._tls: ServerCertificate | None = None
         self._port: int | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -120,65 +115,33 @@ class CanvasSimulator:
     def start(self) -> CanvasSimulator:
         """Bind, start serving in a background thread, and return ``self`` once listening.
 
+        With ``https=True`` a fresh CA and server certificate are generated first (:attr:`ca_bundle`).
+
         :raises OSError: if the address cannot be bound.
         """
         with self._lock:
-            if self._thread is not None:
+            if self._server is not None:
                 return self
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            tls = ServerCertificate.generate() if self._https else None
+            server = ServerThread(lambda: build_app(self._state), tls.server_context() if tls else None)
             try:
-                sock.bind((self.host, self._requested_port))
-            except OSError:
-                sock.close()
+                self._port = server.start(self.host, self._requested_port)
+            except BaseException:
+                if tls is not None:
+                    tls.remove()
                 raise
-            self._port = sock.getsockname()[1]
-            ready = threading.Event()
-            failure: list[BaseException] = []
-            thread = threading.Thread(
-                target=self._serve, args=(sock, ready, failure), name=f"canvas-simulator-{self._port}", daemon=True
-            )
-            thread.start()
-            ready.wait()
-            if failure:
-                thread.join()
-                raise failure[0]
-            self._thread = thread
+            self._server, self._tls = server, tls
             return self
 
-    def _serve(self, sock: socket.socket, ready: threading.Event, failure: list[BaseException]) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        # Idle keep-alive connections close at once on stop; in-flight ones get half a second.
-        runner = web.AppRunner(build_app(self._state), access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        try:
-            loop.run_until_complete(runner.setup())
-            site = web.SockSite(runner, sock, backlog=_LISTEN_BACKLOG)
-            loop.run_until_complete(site.start())
-        except BaseException as exc:  # reported to start() in the caller's thread
-            failure.append(exc)
-            sock.close()
-            loop.close()
-            ready.set()
-            return
-        self._loop, self._runner = loop, runner
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
     def stop(self) -> None:
-        """Stop serving and release the port; calling it again does nothing."""
+        """Stop serving and release the port (and delete the CA bundle); calling it again does nothing."""
         with self._lock:
-            thread, loop = self._thread, self._loop
-            self._thread = self._loop = self._runner = None
-        if thread is None or loop is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
+            server, tls = self._server, self._tls
+            self._server = self._tls = None
+        if server is not None:
+            server.stop()
+        if tls is not None:
+            tls.remove()
 
     def __enter__(self) -> CanvasSimulator:
         return self.start()
@@ -191,7 +154,7 @@ class CanvasSimulator:
     @property
     def running(self) -> bool:
         """Whether the server thread is serving."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._server is not None and self._server.alive
 
     @property
     def port(self) -> int:
@@ -204,155 +167,29 @@ class CanvasSimulator:
         return self._port
 
     @property
+    def scheme(self) -> str:
+        """``https`` when started with ``https=True``, else ``http``."""
+        return "https" if self._https else "http"
+
+    @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``: what the hook's connection ``host`` should be."""
-        return f"http://{self.host}:{self.port}"
+        """``http://127.0.0.1:<port>`` (``https://`` with TLS): what the connection ``host`` should be."""
+        return f"{self.scheme}://{self.host}:{self.port}"
 
-    # -- identities and catalog -----------------------------------------------------------------
+    @property
+    def ca_bundle(self) -> str | None:
+        """The PEM file of the CA that signed the server certificate (``https=True``, while started).
 
-    def add_user(self, user_id: int, *, name: str | None = None, login_id: str | None = None) -> None:
-        """Register a user (for ``/users/self`` and as a token owner)."""
-        self._state.identity.add_user(User.named(user_id, name or f"User {user_id}", login_id))
-
-    def add_token(
-        self,
-        token: str | None = None,
-        *,
-        user_id: int = 1,
-        state: TokenState = "valid",
-        kind: TokenKind = "user",
-        scopes: Iterable[str] | None = None,
-        contexts: Iterable[tuple[str, int]] | None = None,
-        expired_at: str | None = None,
-    ) -> str:
-        """Register an access token and return its secret.
-
-        :param token: the secret; random if ``None``.
-        :param user_id: its owner (registered as "User <id>" if unknown).
-        :param state: ``valid``, ``expired`` or ``revoked``.
-        :param kind: ``user`` or ``lti`` (LTI Advantage; accepted only on ``/api/lti``).
-        :param scopes: developer-key scopes (``url:GET|/api/v1/progress/:id``; for LTI, IMS scope URLs);
-            ``None`` is unscoped for user tokens and no scope at all for LTI tokens.
-        :param contexts: ``(context_type, id)`` pairs it may read; default: every context for user 1,
-            only its own User context for anyone else; for LTI tokens, the courses its tool is in
-            (default: all).
-        :param expired_at: the ``expired_at`` of the expired-token error (default: the clock's now).
+        Give it to clients as the ``verify`` extra or ``REQUESTS_CA_BUNDLE``; ``None`` over HTTP.
         """
-        self._state.identity.ensure_user(user_id)
-        if contexts is None and kind == "user" and user_id != 1:
-            contexts = ()
-        if state == "expired" and expired_at is None:
-            expired_at = self._state.wall.iso(self.clock.now())
-        return self._state.identity.add_token(
-            token, user_id=user_id, state=state, kind=kind, scopes=scopes, contexts=contexts, expired_at=expired_at
-        ).token
+        return str(self._tls.ca_bundle) if self._tls is not None else None
 
-    def add_oauth_client(
-        self,
-        client_id: str | None = None,
-        *,
-        client_secret: str | None = None,
-        user_id: int = 1,
-        token_lifetime: float | None = DEFAULT_TOKEN_LIFETIME,
-        contexts: Iterable[tuple[str, int]] | None = None,
-    ) -> OAuthClient:
-        """Register a developer key and a refresh token of ``user_id``, for ``auth_type=oauth2_refresh``.
-
-        :param client_id: the key's id; a Canvas-like global id if ``None``.
-        :param client_secret: the key's secret; random if ``None``.
-        :param user_id: whom its access tokens act as (registered as "User <id>" if unknown).
-        :param token_lifetime: seconds on the simulator clock each access token lives (Canvas: an
-            hour); short ones make tokens expire during a test's wait. ``None``: never, and the
-            answer carries no ``expires_in``.
-        :param contexts: what its tokens may read; default as for :meth:`add_token`.
-        :returns: the client, with ``connection_extra()`` for an Airflow connection.
-        """
-        self._state.identity.ensure_user(user_id)
-        return self._state.developer_keys.add_oauth_client(
-            client_id, client_secret=client_secret, user_id=user_id, token_lifetime=token_lifetime, contexts=contexts
-        )
-
-    def issue_refresh_token(self, client_id: str, *, user_id: int = 1) -> str:
-        """Another refresh token of an OAuth client (another user's, or a second one of the same user).
-
-        :raises KeyError: unknown client.
-        """
-        self._state.identity.ensure_user(user_id)
-        return self._state.developer_keys.issue_refresh_token(client_id, user_id)
-
-    def revoke_refresh_token(self, refresh_token: str) -> None:
-        """Delete a user's authorization: the refresh token and its current access token stop working."""
-        grant = self._state.developer_keys.revoke_refresh_token(refresh_token)
-        if grant is not None and grant.access_token is not None:
-            self._state.identity.remove_token(grant.access_token)
-
-    def add_lti_tool(
-        self,
-        client_id: str | None = None,
-        *,
-        public_jwk: dict[str, Any] | None = None,
-        key_id: str | None = None,
-        scopes: Iterable[str] = (LTI_PROGRESS_SCOPE,),
-        courses: Iterable[int] | None = None,
-        token_lifetime: float | None = DEFAULT_TOKEN_LIFETIME,
-    ) -> LtiTool:
-        """Register an LTI Advantage developer key, for ``auth_type=lti_advantage``.
-
-        :param public_jwk: the tool's public RSA JWK; if ``None`` a key pair is generated and the
-            private key is on the returned tool (``tool.private_key``, ``tool.connection_extra()``).
-        :param key_id: the key's ``kid``.
-        :param scopes: what the key may grant (default: the LTI progress scope only).
-        :param courses: the courses the tool is installed in; ``None``: all.
-        :param token_lifetime: seconds on the simulator clock each access token lives (Canvas: an hour).
-        """
-        return self._state.developer_keys.add_lti_tool(
-            client_id,
-            public_jwk=public_jwk,
-            key_id=key_id,
-            scopes=scopes,
-            courses=courses,
-            token_lifetime=token_lifetime,
-        )
-
-    def set_token_lifetime(self, client_id: str, seconds: float | None) -> None:
-        """Change how long the access tokens a developer key issues from now on live.
-
-        :raises KeyError: unknown developer key.
-        """
-        self._state.developer_keys.set_lifetime(client_id, seconds)
-
-    def issued_tokens(self, client_id: str) -> list[str]:
-        """The access tokens the token endpoint issued to a developer key, oldest first."""
-        return self._state.developer_keys.issued(client_id)
+    # -- identities (more in IdentityMethods; the school in SchoolMethods) ----------------------
 
     @property
     def token_url(self) -> str:
         """``http://127.0.0.1:<port>/login/oauth2/token``: the token endpoint (and LTI assertion audience)."""
         return f"{self.base_url}/login/oauth2/token"
-
-    def add_account(self, account_id: int) -> None:
-        """Register an account."""
-        self._state.catalog.add_account(account_id)
-
-    def add_course(self, course_id: int, *, account_id: int = 1, workflow_state: str = "available") -> None:
-        """Register (or replace) a course; course batch jobs only succeed for known courses."""
-        self._state.catalog.add_course(course_id, account_id=account_id, workflow_state=workflow_state)
-
-    def course(self, course_id: int) -> Course | None:
-        """Return a course (to check what a batch update did), or ``None``."""
-        return self._state.catalog.course(course_id)
-
-    def add_assignment(self, assignment_id: int, *, course_id: int) -> None:
-        """Register an assignment; LTI Progress lookups need the Progress's assignment in the course."""
-        self._state.catalog.add_assignment(assignment_id, course_id=course_id)
-
-    def add_section(self, section_id: int, *, course_id: int) -> None:
-        """Register a section (unregistered section N belongs to course N)."""
-        self._state.catalog.add_section(section_id, course_id=course_id)
-
-    def add_conversation(self, conversation_id: int, *, participants: Iterable[int] = (1,)) -> None:
-        """Register a conversation (1..100 exist by default, with user 1 in them)."""
-        self._state.catalog.add_conversation(conversation_id, participants=participants)
 
     # -- progress -------------------------------------------------------------------------------
 
@@ -433,7 +270,7 @@ class CanvasSimulator:
         return self.progress_json(progress_id)
 
     def _url_base(self) -> str:
-        return self.base_url if self._port is not None else f"http://{self.host}"
+        return self.base_url if self._port is not None else f"{self.scheme}://{self.host}"
 
     # -- faults, records, stats -----------------------------------------------------------------
 
@@ -470,23 +307,19 @@ class CanvasSimulator:
     ) -> str:
         """The JSON form of an Airflow connection to this simulator (``AIRFLOW_CONN_<ID>`` value).
 
-        The hook reads ``host`` as the full base URL and ``password`` as the token. ``conn_id`` only
-        names the connection (see :meth:`airflow_conn_env`); it is not part of the JSON.
+        The hook reads ``host`` as the full base URL and ``password`` as the token; under HTTPS the
+        ``verify`` extra names :attr:`ca_bundle`. ``conn_id`` only names the connection (see
+        :meth:`airflow_conn_env`); it is not part of the JSON.
 
         :param credentials: a developer key from :meth:`add_oauth_client` or :meth:`add_lti_tool`:
             the connection then uses its ``auth_type`` instead of the admin token.
         """
         del conn_id
-        if credentials is not None:
-            return json.dumps({"conn_type": "canvas", "host": self.base_url, "extra": credentials.connection_extra()})
-        return json.dumps({"conn_type": "canvas", "host": self.base_url, "password": self.token})
+        return connection_json(self.base_url, self.token, credentials=credentials, ca_bundle=self.ca_bundle)
 
     def airflow_conn_uri(self) -> str:
-        """The URI form: ``canvas://:<token>@http%3A%2F%2F127.0.0.1%3A<port>``.
-
-        The host is URL-encoded because it carries a scheme and port, as Airflow's docs advise.
-        """
-        return f"canvas://:{quote(self.token, safe='')}@{quote(self.base_url, safe='')}"
+        """The URI form: ``canvas://:<token>@http%3A%2F%2F127.0.0.1%3A<port>`` (``?verify=`` under HTTPS)."""
+        return connection_uri(self.base_url, self.token, ca_bundle=self.ca_bundle)
 
     def airflow_conn_env(
         self, conn_id: str = "canvas_default", *, credentials: OAuthClient | LtiTool | None = None

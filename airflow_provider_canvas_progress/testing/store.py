@@ -16,7 +16,11 @@ from typing import Any
 
 from .jobs import JobScript, Step
 
-__all__ = ["UNSET", "ProgressRecord", "ProgressStore", "ProgressView", "Unset"]
+__all__ = ["OVERWRITING_BATCH_TAGS", "UNSET", "ProgressRecord", "ProgressStore", "ProgressView", "Unset"]
+
+#: Jobs run by ``lib/progress_runner.rb``: they save the Progress they loaded at the start when
+#: they finish, so their ending replaces a cancel written while they ran.
+OVERWRITING_BATCH_TAGS = frozenset({"course_batch_update", "conversation_batch_update"})
 
 
 class Unset(enum.Enum):
@@ -33,7 +37,8 @@ class ProgressRecord:
     """One Progress: who owns it and how it moves.
 
     ``pinned`` is set by :meth:`ProgressStore.override` and by cancel: from then on the script no
-    longer moves the Progress (a cancelled Canvas job stays ``failed``).
+    longer moves the Progress, until ``pinned_until`` (seconds after creation) if set: a cancelled
+    running batch that finishes anyway takes over again with its own ending.
     """
 
     local_id: int
@@ -45,16 +50,22 @@ class ProgressRecord:
     script: JobScript
     pinned: Step | None = None
     pinned_at: float | None = None
+    pinned_until: float | None = None
+
+    def _pin_holds(self, now: float) -> bool:
+        if self.pinned is None:
+            return False
+        return self.pinned_until is None or now - self.created_at < self.pinned_until
 
     def step_at(self, now: float) -> Step:
         """Return the step in effect at clock reading ``now``."""
-        if self.pinned is not None:
+        if self.pinned is not None and self._pin_holds(now):
             return self.pinned
         return self.script.state_at(now - self.created_at)
 
     def updated_at(self, now: float) -> float:
         """Return the clock reading of the Progress's last change."""
-        if self.pinned_at is not None:
+        if self.pinned_at is not None and self._pin_holds(now):
             return self.pinned_at
         return self.created_at + self.script.state_at(now - self.created_at).at
 
@@ -200,15 +211,28 @@ class ProgressStore:
                 changes["results"] = results
             record.pinned = replace(step, **changes)
             record.pinned_at = now
+            record.pinned_until = None
 
     def cancel(self, local_id: int, now: float, message: str | None) -> None:
         """Apply Canvas's cancel: ``failed`` with ``message`` as posted, whatever the state was.
 
         ``progress_controller.rb#cancel`` runs ``update!(workflow_state: "failed", message:
         params[:message])`` with no state check: a completed job reads ``failed`` afterwards and
-        a missing message erases the old one to ``null``.
+        a missing message erases the old one to ``null``. The cancel stops nothing: a course or
+        conversation batch that was running finishes anyway, and ``ProgressRunner#finish_update``
+        then saves its own ending over the cancel (unless its script says ``overwrites_cancel=False``).
+        A batch cancelled while still queued never starts (``start!`` is no event of a ``failed``
+        Progress), so that cancel stays.
         """
-        self.override(local_id, now, workflow_state="failed", message=message)
+        with self._lock:
+            record = self._records[local_id]
+            running = record.step_at(now).workflow_state == "running"
+            self.override(local_id, now, workflow_state="failed", message=message)
+            script = record.script
+            if running and record.tag in OVERWRITING_BATCH_TAGS and script.overwrites_cancel:
+                ends_at = script.ends_at
+                if ends_at != float("inf"):
+                    record.pinned_until = ends_at
 
     def supersede_queued(self, tag: str, context_type: str, context_id: int, now: float) -> None:
         """Mark queued jobs of the same singleton ``canceled``, as ``cancel_orphaned_progresses`` does."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript
+from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript, ManualClock
 from tests.airflow.runner import DagResult, run_dag
 from tests.conftest import DAGS, ROOT
 
@@ -202,6 +203,45 @@ def test_wait_or_cancel_cancels_a_job_past_its_deadline(canvas: CanvasSimulator,
     assert after["message"].startswith("Cancelled by Airflow (dag canvas_wait_or_cancel, run ")
     assert after["message"].endswith("not finished within 1 s")
     assert result.xcom("cleanup")["message"] == after["message"]
+
+
+def test_wait_or_cancel_batch_finishing_after_the_cancel_is_reported_completed(
+    example: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # lib/progress_runner.rb: a running batch is not stopped by a cancel and saves its ending over it.
+    clock = ManualClock()
+    with CanvasSimulator(clock=clock) as sim:
+        monkeypatch.setenv("AIRFLOW_CONN_CANVAS_DEFAULT", sim.airflow_conn_json())
+        sim.script_next_job(JobScript(queued_for=0, running_for=5), tag="conversation_batch_update")
+        stop = threading.Event()
+
+        def finish_the_batch_once_cancelled() -> None:
+            while not stop.wait(0.01):
+                if any(r.path.endswith("/cancel") and r.status == 200 for r in sim.requests):
+                    clock.advance(10)
+                    return
+
+        watcher = threading.Thread(target=finish_the_batch_once_cancelled, daemon=True)
+        watcher.start()
+        try:
+            result = run_dag(example(WAIT_OR_CANCEL, CANVAS_EXAMPLE_CANCEL_AFTER_SECONDS="1"))
+        finally:
+            stop.set()
+            watcher.join(5)
+    assert result.states == {
+        "start_job": "success",
+        "wait": "failed",
+        "cancel": "success",
+        "route": "success",
+        "report": "success",
+        "alert": "skipped",
+        "cleanup": "skipped",
+    }
+    assert result.xcom("cancel", "progress")["workflow_state"] == "failed"
+    assert (result.xcom("report")["workflow_state"], result.xcom("report")["message"]) == (
+        "completed",
+        "3 conversations processed",
+    )
 
 
 def test_wait_or_cancel_failed_job_runs_alert(canvas: CanvasSimulator, example: Callable[..., Any]) -> None:

@@ -53,6 +53,13 @@ def test_non_bearer_authorization_is_no_credentials(sim: CanvasSimulator, api: A
     assert response.json()["status"] == "unauthenticated"
 
 
+def test_lowercase_bearer_scheme_is_no_credentials(sim: CanvasSimulator, api: Api) -> None:
+    # lib/authentication_methods.rb matches the scheme case-sensitively: only "Bearer" carries a token.
+    response = api.get("/api/v1/users/self", token=None, headers={"Authorization": f"bearer {sim.token}"})
+    assert response.status_code == 401
+    assert response.json()["status"] == "unauthenticated"
+
+
 def test_scoped_token_missing_the_route_scope_is_insufficient_scopes(sim: CanvasSimulator, api: Api) -> None:
     token = sim.add_token(scopes=["url:GET|/api/v1/users/:id"])
     response = api.get(f"/api/v1/progress/{sim.create_progress()}", token=token)

@@ -43,7 +43,8 @@ def test_cancel_keeps_completion_where_it_was(sim: CanvasSimulator, api: Api) ->
 
 
 def test_cancelled_job_stays_failed_as_the_clock_moves(sim: CanvasSimulator, api: Api, clock: ManualClock) -> None:
-    pid = sim.create_progress(script=JobScript(queued_for=0, running_for=10))
+    # A batch that does not overwrite the cancel (see the overwrite tests below for Canvas's default).
+    pid = sim.create_progress(script=JobScript(queued_for=0, running_for=10, overwrites_cancel=False))
     cancel(api, pid, data={"message": "stop"})
     clock.advance(60)
     body = api.get(f"/api/v1/progress/{pid}").json()
@@ -83,3 +84,75 @@ def test_cancel_without_credentials_is_unauthenticated(sim: CanvasSimulator, api
 def test_starter_can_cancel_a_started_course_batch_update(sim: CanvasSimulator, api: Api) -> None:
     pid = api.put("/api/v1/accounts/1/courses", data={"event": "offer", "course_ids[]": ["1"]}).json()["id"]
     assert cancel(api, pid, data={"message": "nope"})["workflow_state"] == "failed"
+
+
+# lib/progress_runner.rb#finish_update saves the Progress it loaded when the batch started: a cancel
+# written while the batch ran stops nothing and is replaced by the batch's own ending.
+
+
+def test_cancelled_running_course_batch_finishes_and_overwrites_the_cancel(
+    sim: CanvasSimulator, api: Api, clock: ManualClock
+) -> None:
+    sim.script_next_job(JobScript(queued_for=0, running_for=10))
+    started = api.put("/api/v1/accounts/1/courses", data={"event": "offer", "course_ids[]": ["1", "2"]}).json()
+    clock.advance(5)
+    assert cancel(api, started["id"], data={"message": "stop"})["workflow_state"] == "failed"
+    clock.advance(4)
+    assert api.get(f"/api/v1/progress/{started['id']}").json()["message"] == "stop"
+    clock.advance(2)
+    body = api.get(f"/api/v1/progress/{started['id']}").json()
+    assert (body["workflow_state"], body["completion"], body["message"]) == (
+        "completed",
+        100.0,
+        "2 courses processed",
+    )
+
+
+def test_cancelled_running_conversation_batch_also_overwrites_the_cancel(
+    sim: CanvasSimulator, api: Api, clock: ManualClock
+) -> None:
+    sim.script_next_job(JobScript(queued_for=0, running_for=10))
+    started = api.put("/api/v1/conversations", data={"event": "star", "conversation_ids[]": ["1"]}).json()
+    clock.advance(1)
+    cancel(api, started["id"])
+    clock.advance(10)
+    assert api.get(f"/api/v1/progress/{started['id']}").json()["workflow_state"] == "completed"
+
+
+def test_batch_scripted_not_to_overwrite_keeps_the_cancel(sim: CanvasSimulator, api: Api, clock: ManualClock) -> None:
+    sim.script_next_job(JobScript(queued_for=0, running_for=10, overwrites_cancel=False))
+    started = api.put("/api/v1/accounts/1/courses", data={"event": "offer", "course_ids[]": ["1"]}).json()
+    clock.advance(5)
+    cancel(api, started["id"], data={"message": "stop"})
+    clock.advance(60)
+    body = api.get(f"/api/v1/progress/{started['id']}").json()
+    assert (body["workflow_state"], body["message"]) == ("failed", "stop")
+
+
+def test_batch_cancelled_while_queued_never_starts(sim: CanvasSimulator, api: Api, clock: ManualClock) -> None:
+    sim.script_next_job(JobScript(queued_for=5, running_for=10))
+    started = api.put("/api/v1/accounts/1/courses", data={"event": "offer", "course_ids[]": ["1"]}).json()
+    cancel(api, started["id"], data={"message": "stop"})
+    clock.advance(60)
+    assert api.get(f"/api/v1/progress/{started['id']}").json()["workflow_state"] == "failed"
+
+
+def test_cancel_of_a_running_non_batch_job_stays(sim: CanvasSimulator, api: Api, clock: ManualClock) -> None:
+    pid = sim.create_progress(tag="submissions_update", script=JobScript(queued_for=0, running_for=10))
+    clock.advance(1)
+    cancel(api, pid, data={"message": "stop"})
+    clock.advance(60)
+    assert api.get(f"/api/v1/progress/{pid}").json()["workflow_state"] == "failed"
+
+
+def test_control_api_scripts_a_batch_that_keeps_the_cancel(sim: CanvasSimulator, api: Api, clock: ManualClock) -> None:
+    queued = api.session.post(
+        f"{sim.base_url}/__sim__/jobs",
+        json={"script": {"queued_for": 0, "running_for": 10, "overwrites_cancel": False}},
+    )
+    assert queued.status_code == 201
+    started = api.put("/api/v1/accounts/1/courses", data={"event": "offer", "course_ids[]": ["1"]}).json()
+    clock.advance(1)
+    cancel(api, started["id"])
+    clock.advance(60)
+    assert api.get(f"/api/v1/progress/{started['id']}").json()["workflow_state"] == "failed"

@@ -211,3 +211,18 @@ def test_global_id_url_carries_the_global_id(canvas_simulator_factory, api_for) 
 def test_progress_json_matches_what_get_serves(sim: CanvasSimulator, api: Api) -> None:
     pid = sim.create_progress()
     assert sim.progress_json(pid) == api.get(f"/api/v1/progress/{pid}").json()
+
+
+def test_head_on_a_progress_is_answered_like_get(sim: CanvasSimulator, api: Api) -> None:
+    # Rails routes HEAD as GET and validate_scopes checks it as GET
+    # (spec/controllers/application_controller_spec.rb): same status and headers, no body.
+    pid = sim.create_progress()
+    head = api.call("HEAD", f"/api/v1/progress/{pid}")
+    assert head.status_code == 200
+    assert head.headers["Content-Type"].startswith("application/json")
+    assert "X-Request-Cost" in head.headers
+    assert head.content == b""
+
+
+def test_head_on_an_unknown_progress_is_404(api: Api) -> None:
+    assert api.call("HEAD", "/api/v1/progress/424242").status_code == 404

@@ -58,6 +58,19 @@ def test_course_batch_update_fails_when_no_course_succeeded(sim: CanvasSimulator
     assert (end["workflow_state"], end["message"]) == ("failed", "0 courses processed\nThe course was not found: 998")
 
 
+def test_failed_batch_reads_completion_100(sim: CanvasSimulator, api: Api, clock: ManualClock) -> None:
+    # lib/progress_runner.rb#finish_update sets completion to 100 before it calls fail!.
+    body = api.put("/api/v1/accounts/1/courses", data={"event": "offer", "course_ids[]": ["998"]}).json()
+    end = finished(sim, clock, body["id"])
+    assert (end["workflow_state"], end["completion"]) == ("failed", 100.0)
+
+
+def test_failed_conversation_batch_reads_completion_100(sim: CanvasSimulator, api: Api, clock: ManualClock) -> None:
+    # Same runner (lib/progress_runner.rb) for conversations: nothing processed, yet 100.0.
+    body = api.put("/api/v1/conversations", data={"event": "star", "conversation_ids[]": ["999"]}).json()
+    assert finished(sim, clock, body["id"])["completion"] == 100.0
+
+
 def test_course_batch_update_changes_the_courses(sim: CanvasSimulator, api: Api) -> None:
     api.put("/api/v1/accounts/1/courses", data={"event": "conclude", "course_ids[]": ["4"]})
     course = sim.course(4)
