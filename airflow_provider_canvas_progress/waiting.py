@@ -8,34 +8,35 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from airflow_provider_canvas_progress.compat import (
     AirflowException,
     AirflowFailException,
-    AirflowSensorTimeout,
     Context,
 )
-from airflow_provider_canvas_progress.core.errors import (
-    CanvasConfigurationError,
-    CanvasError,
-    CanvasProgressCancelledError,
-    CanvasProgressFailedError,
-    CanvasProgressTimeoutError,
-)
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
+from airflow_provider_canvas_progress.core.kinds import JobKind
+from airflow_provider_canvas_progress.core.kinds.progress import KIND as PROGRESS
 from airflow_provider_canvas_progress.core.outcome import (
     CANCEL_MESSAGE_PREFIX,
     CancelMatcher,
     Outcome,
     cancel_message,
-    outcome_of,
 )
-from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.core.timing import check_interval
+from airflow_provider_canvas_progress.exceptions import (
+    CanvasConfigurationError,
+    CanvasError,
+    CanvasJobAttemptFailed,
+    CanvasJobCancelled,
+    CanvasJobFailed,
+    CanvasWaitTimeout,
+)
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
-from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
+from airflow_provider_canvas_progress.triggers.job import CanvasJobTrigger
 
 #: XCom key under which the last Progress seen is kept (links and alert tasks read it).
 PROGRESS_XCOM_KEY = "progress"
@@ -44,34 +45,37 @@ DEFERRAL_GRACE = timedelta(minutes=5)
 DEFAULT_FAIL_ON = ("failed", "cancelled")
 
 
-class CanvasJobFailed(AirflowFailException, CanvasProgressFailedError):  # type: ignore[misc]
-    """The Canvas job failed. No retry: re-watching the same Progress cannot change how it ended."""
-
-
-class CanvasJobAttemptFailed(AirflowException, CanvasProgressFailedError):  # type: ignore[misc]
-    """The Canvas job this try started failed. Retried by Airflow: the next try starts a fresh job."""
-
-
-class CanvasJobCancelled(AirflowFailException, CanvasProgressCancelledError):  # type: ignore[misc]
-    """The Canvas job was cancelled (by Canvas, or by a message this sensor recognises as a cancel)."""
-
-
-class CanvasWaitTimeout(AirflowSensorTimeout, CanvasProgressTimeoutError):  # type: ignore[misc]
-    """The Canvas job did not end in time. Fails without retry, or skips with ``soft_fail``."""
+__all__ = [
+    "DEFAULT_FAIL_ON",
+    "PROGRESS_XCOM_KEY",
+    "CanvasJobAttemptFailed",
+    "CanvasJobCancelled",
+    "CanvasJobFailed",
+    "CanvasWaitTimeout",
+    "DeferredWait",
+    "WaitPolicy",
+    "build_trigger",
+    "failing_fast",
+    "task_failure",
+    "validate_timing",
+]
 
 
 @dataclass(frozen=True)
 class WaitPolicy:
-    """How a task reads a Progress's ending.
+    """How a task reads a job's ending, for any kind of job.
 
     :param matcher: which ``failed`` messages mean "cancelled".
     :param fail_on: outcomes that fail the task; others end it successfully so a branch can route.
+    :param retry_failed_jobs: the task started the job itself, so an Airflow retry starts a fresh one.
+    :param kind: the kind of job (:mod:`~airflow_provider_canvas_progress.core.kinds`); a Progress by default.
     """
 
     matcher: CancelMatcher
     fail_on: frozenset[Outcome]
     #: True when the task started the job itself, so an Airflow retry starts a fresh one.
     retry_failed_jobs: bool = False
+    kind: JobKind[Any, Any] = PROGRESS
 
     @classmethod
     def of(
@@ -80,46 +84,53 @@ class WaitPolicy:
         fail_on: Iterable[str] | str,
         *,
         retry_failed_jobs: bool = False,
+        kind: JobKind[Any, Any] = PROGRESS,
     ) -> WaitPolicy:
         """Validate the user's ``cancel_messages`` and ``fail_on`` (None: the default cancel prefix)."""
-        return cls(CancelMatcher.of(cancel_messages), Outcome.parse_many(fail_on), retry_failed_jobs)
+        return cls(CancelMatcher.of(cancel_messages), Outcome.parse_many(fail_on), retry_failed_jobs, kind)
 
-    def result(self, progress: Progress, context: Context | None = None) -> dict[str, Any]:
-        """The task's return value for an ended Progress, or the failure to raise.
+    def result(self, progress: Any, context: Context | None = None) -> dict[str, Any]:
+        """The task's return value for an ended job (a Progress for the Progress kind), or the failure.
 
         :raises CanvasJobFailed: or :class:`CanvasJobCancelled`, when the outcome is in ``fail_on``.
         """
-        outcome = outcome_of(progress, self.matcher)
-        result = {**progress.to_dict(), "outcome": outcome.value}
+        kind = self.kind
+        outcome = kind.outcome(progress, self.matcher)
+        result = {**kind.to_dict(progress), "outcome": outcome.value}
+        described, job_id, message = kind.describe(progress), kind.job_id(progress), getattr(progress, "message", None)
         if context is not None:
             context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=result)
         if outcome in self.fail_on:
             if outcome is Outcome.CANCELLED:
                 raise CanvasJobCancelled(
-                    f"Canvas job cancelled: {progress.describe()}. Cancelled jobs are not retried; start "
+                    f"Canvas job cancelled: {described}. Cancelled jobs are not retried; start "
                     "a new job if the work is still needed.",
-                    progress_id=progress.id,
-                    canvas_message=progress.message,
+                    progress_id=job_id,
+                    canvas_message=message,
                 )
             if self.retry_failed_jobs:
                 raise CanvasJobAttemptFailed(
-                    f"Canvas job failed: {progress.describe()}. If the task has retries left, the next "
-                    "try starts a fresh job.",
-                    progress_id=progress.id,
-                    canvas_message=progress.message,
+                    f"Canvas job failed: {described}. If the task has retries left, the next try starts a fresh job.",
+                    progress_id=job_id,
+                    canvas_message=message,
                 )
             raise CanvasJobFailed(
-                f"Canvas job failed: {progress.describe()}. Not retried (the same Progress cannot "
+                f"Canvas job failed: {described}. Not retried (the same {kind.label} cannot "
                 "change); fix the cause in Canvas and start a new job.",
-                progress_id=progress.id,
-                canvas_message=progress.message,
+                progress_id=job_id,
+                canvas_message=message,
             )
         return result
 
-    def timeout(self, progress_id: str, waited: float, last: Progress | None) -> CanvasWaitTimeout:
-        seen = last.describe() if last else f"Progress {progress_id} was never read successfully"
+    def timeout(self, progress_id: str, waited: float, last: Any) -> CanvasWaitTimeout:
+        noun = self.kind.noun
+        seen = (
+            self.kind.describe(last)
+            if last is not None
+            else f"{noun.split()[-1]} {progress_id} was never read successfully"
+        )
         return CanvasWaitTimeout(
-            f"Timed out after {waited:.0f} s waiting on Canvas Progress {progress_id}: {seen}. The job may "
+            f"Timed out after {waited:.0f} s waiting on {noun} {progress_id}: {seen}. The job may "
             "still be running in Canvas; raise the timeout, or cancel it (cancel_on_timeout=True).",
             progress_id=progress_id,
         )
@@ -127,16 +138,24 @@ class WaitPolicy:
     def from_event(self, payload: object, context: Context | None = None) -> dict[str, Any]:
         """Read a trigger event (validated) into the task's result or failure."""
         event = WaitEvent.from_payload(payload)
+        if event.kind is not self.kind:
+            return replace(self, kind=event.kind).from_event(payload, context)
         if event.status is WaitStatus.ENDED:
             assert event.progress is not None
             return self.result(event.progress, context)
         if event.status is WaitStatus.TIMEOUT:
             if event.progress is not None and context is not None:
-                last = {**event.progress.to_dict(), "outcome": Outcome.PENDING.value}
+                last = {**self.kind.to_dict(event.progress), "outcome": Outcome.PENDING.value}
                 context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=last)
             raise self.timeout(event.progress_id, event.elapsed, event.progress)
-        text = f"Waiting on Canvas Progress {event.progress_id} failed: {event.message}"
-        raise AirflowException(text) if event.retryable else AirflowFailException(text)
+        raise task_failure(f"Waiting on {event.kind.noun} {event.progress_id} failed: {event.message}", event.retryable)
+
+
+def task_failure(text: str, retryable: bool) -> AirflowException:
+    """The one mapping of a Canvas failure onto Airflow's retry: a transient one (an outage that
+    outlasted the retry budget, see :mod:`~airflow_provider_canvas_progress.core.budget`) goes to
+    Airflow's task retries; anything else would fail the same way again, so no retry."""
+    return AirflowException(text) if retryable else AirflowFailException(text)
 
 
 @contextmanager
@@ -153,15 +172,54 @@ def failing_fast() -> Iterator[None]:
     except CanvasError as error:
         if error.retryable:
             raise
-        raise AirflowFailException(f"{error} Not retried: trying again would fail the same way.") from error
+        raise task_failure(f"{error} Not retried: trying again would fail the same way.", False) from error
 
 
 def validate_timing(poll_interval: float, timeout: float | None) -> None:
     """Refuse timings that cannot work, naming the parameter (at DAG parse time)."""
-    if not poll_interval > 0:
-        raise CanvasConfigurationError(f"poll_interval/poke_interval must be > 0 seconds, got {poll_interval!r}.")
+    check_interval(poll_interval, what="poll_interval/poke_interval")
     if timeout is not None and not timeout > 0:
         raise CanvasConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}.")
+
+
+def build_trigger(
+    ref: object,
+    *,
+    canvas_conn_id: str,
+    poll_interval: float,
+    timeout: float | None,
+    now: float | None = None,
+    read_just_now: bool = False,
+    max_consecutive_failures: int = 5,
+    cancel_on_kill: bool = False,
+    kill_message: str | None = None,
+    exponential_backoff: bool = False,
+    max_wait: float | None = None,
+) -> CanvasJobTrigger:
+    """The one place a wait's trigger is built (deferred waits, ``start_from_trigger``, job operators).
+
+    :param ref: the job's reference as parsed by the task (``str()`` gives its string form, e.g.
+        ``progress:123``); a template string with ``start_from_trigger``, rendered by Airflow.
+    :param now: Unix time of the deferral; None when the trigger starts with no task (start_from_trigger),
+        and then it sets its own start time and there is no absolute deadline (Airflow's trigger
+        timeout applies).
+    :param read_just_now: the task read the job right before deferring, so the trigger's first
+        read waits one interval instead of repeating it.
+    """
+    return CanvasJobTrigger(
+        ref=str(ref),
+        canvas_conn_id=canvas_conn_id,
+        poll_interval=poll_interval,
+        # Absolute, so that a triggerer restart, which rebuilds the trigger, keeps the deadline.
+        deadline=now + timeout if now is not None and timeout is not None else None,
+        started_at=now,
+        first_poll_at=now + poll_interval if now is not None and read_just_now else None,
+        max_consecutive_failures=max_consecutive_failures,
+        cancel_on_kill=cancel_on_kill,
+        kill_message=kill_message,
+        exponential_backoff=exponential_backoff,
+        max_wait=max_wait,
+    )
 
 
 class DeferredWait:
@@ -200,24 +258,21 @@ class DeferredWait:
         self,
         context: Context,
         *,
-        progress_id: str,
+        ref: object,
         poll_interval: float,
         timeout: float | None,
-        lti_course_id: str | None = None,
         exponential_backoff: bool = False,
         max_wait: float | None = None,
         kwargs: dict[str, Any] | None = None,
     ) -> None:
-        now = time.time()
-        trigger = CanvasProgressTrigger(
-            progress_id=progress_id,
+        """Defer on ``ref`` (read by this task moments ago, so the trigger starts with a sleep)."""
+        trigger = build_trigger(
+            ref,
             canvas_conn_id=self.canvas_conn_id,
             poll_interval=poll_interval,
-            # Absolute, so that a triggerer restart, which rebuilds the trigger, keeps the deadline.
-            deadline=now + timeout if timeout is not None else None,
-            started_at=now,
-            cancel_messages=list(self.cancel_messages),
-            lti_course_id=lti_course_id,
+            timeout=timeout,
+            now=time.time(),
+            read_just_now=True,
             max_consecutive_failures=self.max_consecutive_failures,
             cancel_on_kill=self.cancel_on_kill,
             kill_message=kill_message_for(context, "the task was killed"),
@@ -241,25 +296,35 @@ class DeferredWait:
         self._cancel(None, "the task was killed", enabled=self.cancel_on_kill)
 
     def _cancel(self, context: Context | None, reason: str, *, enabled: bool) -> None:
-        target = self._cancel_target()
-        if enabled and target is not None:
-            cancel_if_pending(self.hook, target, kill_message_for(context, reason), self.log)
+        if not enabled:
+            return
+        try:
+            target = self._cancel_target()
+        except Exception as error:  # e.g. a reference that never parsed: nothing was started
+            self.log.warning("Could not cancel the Canvas job: %s", error)
+            return
+        if target is not None:
+            cancel_if_pending(self.hook, target, kill_message_for(context, reason), self.log, kind=self._policy().kind)
 
 
-def cancel_if_pending(hook: CanvasHook, progress_id: Any, message: str, log: Any) -> None:
-    """Best-effort cancel on kill or timeout: only a pending job, never raising.
+def cancel_if_pending(
+    hook: CanvasHook, progress_id: Any, message: str, log: Any, *, kind: JobKind[Any, Any] = PROGRESS
+) -> None:
+    """Best-effort stop on kill or timeout: only a pending job, never raising.
 
-    The task's own outcome (killed, timed out) is what the user must see; a failure to cancel is
+    The task's own outcome (killed, timed out) is what the user must see; a failure to stop is
     logged beside it rather than replacing it.
+
+    :param progress_id: the job's reference as its kind reads it (for a Progress, any form the hook reads).
     """
     try:
-        progress = hook.get_progress(progress_id)
-        if progress.is_terminal:
-            log.info("Not cancelling: %s", progress.describe())
+        job = kind.read(hook, progress_id)
+        if not kind.is_pending(job):
+            log.info("Not cancelling: %s", kind.describe(job))
             return
-        log.info("Cancelled: %s", hook.cancel_progress(progress.id, message).describe())
+        log.info("Cancelled: %s", kind.describe(kind.stop(hook, progress_id, message)))
     except Exception as error:
-        log.warning("Could not cancel Canvas Progress %s: %s", progress_id, error)
+        log.warning("Could not cancel %s %s: %s", kind.noun, progress_id, error)
 
 
 def kill_message_for(context: Context | None, reason: str) -> str:

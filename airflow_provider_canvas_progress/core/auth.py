@@ -43,7 +43,6 @@ import jwt
 from airflow_provider_canvas_progress.core.errors import (
     CanvasAuthError,
     CanvasConfigurationError,
-    CanvasConnectError,
     CanvasError,
     CanvasTokenExpiredError,
 )
@@ -53,6 +52,9 @@ from airflow_provider_canvas_progress.core.keys import (
     load_signing_key,
     normalise_private_key,
 )
+
+# The token endpoint's errors live in the one exceptions module; re-exported here for old imports.
+from airflow_provider_canvas_progress.exceptions import CanvasCredentialsError, CanvasTokenUnavailableError
 
 __all__ = [
     "AUTH_LTI_ADVANTAGE",
@@ -96,24 +98,6 @@ ASSERTION_LIFETIME = 300
 #: Renew this long before Canvas says the token expires (or a fifth of its lifetime, if shorter),
 #: so a request never leaves with a token that dies on the way.
 RENEW_MARGIN = 60.0
-
-
-class CanvasCredentialsError(CanvasAuthError):
-    """Canvas's token endpoint refused the connection's developer-key credentials.
-
-    The message names the connection field to fix (``client_id``, ``client_secret``,
-    ``refresh_token``, ``private_key``, ``token_url``). Not retried: the same credentials would be
-    refused again.
-    """
-
-
-class CanvasTokenUnavailableError(CanvasConnectError):
-    """No access token could be obtained for now (token endpoint unreachable, 5xx, throttled).
-
-    A :class:`~airflow_provider_canvas_progress.core.errors.CanvasConnectError` on purpose: the API
-    call itself was never sent, so it is retried like a refused connection -- even a call that
-    starts a job, which must otherwise never be sent twice.
-    """
 
 
 # -- credentials ----------------------------------------------------------------------------------

@@ -4,6 +4,12 @@ The event crosses a process boundary (triggerer → database → worker) and may
 or older provider version than the one that wrote it, after an upgrade mid-wait. So it carries a
 version, only JSON primitives, and is validated before use: a malformed event fails the task with
 a message that says so, instead of a ``KeyError`` deep in ``execute_complete``.
+
+The event serves every job kind (:mod:`~airflow_provider_canvas_progress.core.kinds`): ``ref`` is
+the job's reference in string form (its prefix names the kind), ``progress_id`` the job's id and
+``progress`` the job as the kind writes it. The field names are those of version 1, when Progress
+was the only kind, so events written before kinds existed are read unchanged (no ``ref``: a
+Progress).
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from airflow_provider_canvas_progress.core.errors import CanvasError, CanvasResponseError
-from airflow_provider_canvas_progress.core.progress import Progress, parse_progress
+from airflow_provider_canvas_progress.core.kinds import JobKind, parse_job_ref
+from airflow_provider_canvas_progress.exceptions import CanvasError, CanvasResponseError, TriggerEventError
 
 EVENT_VERSION = 1
 
@@ -30,30 +36,40 @@ class WaitStatus(str, Enum):
     ERROR = "error"
 
 
-class TriggerEventError(CanvasError):
-    """A trigger event that this provider cannot read (wrong version, missing or mistyped fields)."""
+__all__ = ["EVENT_VERSION", "TriggerEventError", "WaitEvent", "WaitStatus"]
 
 
 @dataclass(frozen=True)
 class WaitEvent:
-    """What the trigger reports: status, the last Progress seen, and an explanation."""
+    """What the trigger reports: status, the last job state seen, and an explanation.
+
+    ``progress`` is the job as its kind models it (a :class:`~.progress.Progress` for the Progress
+    kind); ``ref`` is the reference's string form, None in events of older versions (a Progress).
+    """
 
     status: WaitStatus
     progress_id: str
-    progress: Progress | None = None
+    progress: Any = None
     message: str = ""
     error_type: str | None = None
     #: Seconds the trigger waited in all, for the timeout message.
     elapsed: float = 0.0
     #: For ERROR: whether the failure was transient (so the task may be retried by Airflow).
     retryable: bool = False
+    ref: str | None = None
+
+    @property
+    def kind(self) -> JobKind[Any, Any]:
+        """The job's kind, from the reference (a Progress when there is none)."""
+        return parse_job_ref(self.ref)[0] if self.ref else parse_job_ref("progress:1")[0]
 
     def to_payload(self) -> dict[str, Any]:
         return {
             "version": EVENT_VERSION,
             "status": self.status.value,
             "progress_id": self.progress_id,
-            "progress": self.progress.to_dict() if self.progress else None,
+            "ref": self.ref,
+            "progress": self.kind.to_dict(self.progress) if self.progress is not None else None,
             "message": self.message,
             "error_type": self.error_type,
             "elapsed": self.elapsed,
@@ -91,15 +107,22 @@ class WaitEvent:
         retryable = payload.get("retryable", False)
         if not isinstance(retryable, bool):
             raise TriggerEventError(f"The Canvas trigger's event has a non-boolean retryable ({retryable!r}).")
+        ref = payload.get("ref")
+        if ref is not None and not isinstance(ref, str):
+            raise TriggerEventError(f"The Canvas trigger's event has a non-string ref ({ref!r}).")
+        try:
+            kind = parse_job_ref(ref)[0] if ref else parse_job_ref("progress:1")[0]
+        except CanvasError as error:
+            raise TriggerEventError(str(error), progress_id=progress_id) from None
         raw = payload.get("progress")
         progress = None
         if raw is not None:
             try:
-                progress = parse_progress(raw, source="the Canvas trigger's event")
+                progress = kind.from_dict(raw, source="the Canvas trigger's event")
             except CanvasResponseError as error:
                 raise TriggerEventError(str(error), progress_id=progress_id) from None
-        if status is WaitStatus.ENDED and (progress is None or progress.is_pending):
+        if status is WaitStatus.ENDED and (progress is None or kind.is_pending(progress)):
             raise TriggerEventError(
                 f"The Canvas trigger reported Progress {progress_id} ended but sent no terminal Progress."
             )
-        return cls(status, progress_id, progress, message, error_type, float(elapsed), retryable)
+        return cls(status, progress_id, progress, message, error_type, float(elapsed), retryable, ref)

@@ -44,6 +44,38 @@ class ProgressRef:
     id: str
     lti_course_id: str | None = None
 
+    #: The kind prefix of the string form; the trigger reads it to pick the job kind.
+    KIND = "progress"
+
+    def __str__(self) -> str:
+        """The serialised form, ``progress:123`` or ``progress:lti/7/123`` (see :meth:`parse`)."""
+        if self.lti_course_id is not None:
+            return f"{self.KIND}:lti/{self.lti_course_id}/{self.id}"
+        return f"{self.KIND}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str, *, what: str = "progress reference") -> ProgressRef:
+        """Read the string form back: ``parse(str(ref)) == ref``.
+
+        Only the forms :meth:`__str__` writes are read (with or without the ``progress:`` prefix), so
+        a reference stored in a trigger row is never re-interpreted as a URL or a dict.
+
+        :raises InvalidProgressIdError: the text is not such a form.
+        """
+        if not isinstance(text, str):
+            raise InvalidProgressIdError(f"{what} is a {type(text).__name__}, not a string like 'progress:123'.")
+        body = text.strip()
+        if body.startswith(f"{cls.KIND}:"):
+            body = body[len(cls.KIND) + 1 :]
+        if body.startswith("lti/"):
+            course, sep, progress = body[4:].partition("/")
+            if not sep:
+                raise InvalidProgressIdError(f"{what} {text!r} is not of the form 'progress:lti/<course>/<id>'.")
+            return cls(
+                parse_id_text(progress, what=what), lti_course_id=parse_id_text(course, what=f"{what} (course id)")
+            )
+        return cls(parse_id_text(body, what=what))
+
     @property
     def api_path(self) -> str:
         if self.lti_course_id is not None:
@@ -80,6 +112,8 @@ def parse_progress_ref(
     :raises InvalidProgressIdError: the value is none of the accepted forms.
     :raises ForeignHostError: a URL on a host other than the connection's.
     """
+    if isinstance(value, ProgressRef):
+        return value
     if isinstance(value, Progress):
         return ProgressRef(value.id)
     if isinstance(value, Mapping):

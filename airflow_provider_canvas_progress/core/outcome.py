@@ -1,7 +1,7 @@
 """How a Canvas job ended, as a DAG sees it: completed, failed or cancelled.
 
 Canvas's cancel endpoint does not use its own ``canceled`` state: it marks the Progress ``failed``
-and stores the caller's message (``shared/canvas-api.md``, "Cancel semantics"). The message is
+and stores the caller's message (``docs/canvas-behaviour.md``, "Cancel semantics"). The message is
 the only way to tell a cancel from a real failure, so the cancel messages that the operator writes
 and the sensor recognises are defined together here.
 """

@@ -18,16 +18,20 @@ from airflow_provider_canvas_progress.compat import (
     StartTriggerArgs,
     default_deferrable,
 )
+from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
 from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.core.timing import check_interval
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
-from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
+from airflow_provider_canvas_progress.triggers.job import CanvasJobTrigger
+from airflow_provider_canvas_progress.triggers.progress import progress_ref_text
 from airflow_provider_canvas_progress.waiting import (
     DEFAULT_FAIL_ON,
     PROGRESS_XCOM_KEY,
     DeferredWait,
     WaitPolicy,
+    build_trigger,
     failing_fast,
     validate_timing,
 )
@@ -102,7 +106,11 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         # Parse-time checks for what is not templated; cancel_messages is checked when rendered.
         WaitPolicy.of(None, self.fail_on)
         validate_timing(float(self.poke_interval), float(self.timeout) if self.timeout is not None else None)
+        if self.exponential_backoff and self.max_wait is not None:
+            # max_wait=0 with a back-off would otherwise poll as fast as the loop can.
+            check_interval(_seconds(self.max_wait), what="max_wait")
         self._last: Progress | None = None
+        self._ref: ProgressRef | None = None
         if start_from_trigger:
             if not self.deferrable:
                 raise ValueError(
@@ -115,19 +123,22 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
                     "or drop start_from_trigger (the task then polls once on a worker before deferring)."
                 )
             self.start_from_trigger = True
+            # The same builder as a deferred wait; the reference is rendered by Airflow in the
+            # triggerer when templated, and read there with the connection (URLs need its host).
+            _, trigger_kwargs = build_trigger(
+                progress_ref_text(str(progress_id), None if lti_course_id is None else str(lti_course_id)),
+                canvas_conn_id=canvas_conn_id,
+                poll_interval=float(self.poke_interval),
+                timeout=None,
+                max_consecutive_failures=max_consecutive_failures,
+                cancel_on_kill=cancel_on_kill,
+                exponential_backoff=bool(self.exponential_backoff),
+                max_wait=_seconds(self.max_wait),
+            ).serialize()
+            trigger_kwargs["started_at"] = None  # set by the trigger when it starts, not at parse time
             self.start_trigger_args = StartTriggerArgs(
-                trigger_cls=f"{CanvasProgressTrigger.__module__}.{CanvasProgressTrigger.__qualname__}",
-                trigger_kwargs={
-                    "progress_id": progress_id,
-                    "canvas_conn_id": canvas_conn_id,
-                    "poll_interval": float(self.poke_interval),
-                    "cancel_messages": self.cancel_messages,
-                    "lti_course_id": lti_course_id,
-                    "max_consecutive_failures": max_consecutive_failures,
-                    "cancel_on_kill": cancel_on_kill,
-                    "exponential_backoff": bool(self.exponential_backoff),
-                    "max_wait": _seconds(self.max_wait),
-                },
+                trigger_cls=f"{CanvasJobTrigger.__module__}.{CanvasJobTrigger.__qualname__}",
+                trigger_kwargs=trigger_kwargs,
                 next_method="execute_complete",
                 next_kwargs=None,
                 timeout=timedelta(seconds=float(self.timeout)) if self.timeout is not None else None,
@@ -138,9 +149,21 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
     def _policy(self) -> WaitPolicy:
         return WaitPolicy.of(self.cancel_messages, self.fail_on)
 
+    def _progress_ref(self) -> ProgressRef:
+        """The rendered reference, parsed once per try; it travels as this object from here on
+        (an LTI progress URL keeps its LTI route, a global id stays global)."""
+        if self._ref is None:
+            ref = self.hook.parse_ref(self.progress_id)
+            if self.lti_course_id is not None:
+                ref = ProgressRef(
+                    ref.id, lti_course_id=self.hook.parse_ref(self.lti_course_id, what="lti_course_id").id
+                )
+            self._ref = ref
+        return self._ref
+
     def _read(self, context: Context) -> Progress:
         with failing_fast():
-            progress = self.hook.get_progress(self.progress_id, lti_course_id=self.lti_course_id)
+            progress = self.hook.get_progress(self._progress_ref())
         self._last = progress
         self.log.info("%s", poll_line(progress))
         return progress
@@ -179,16 +202,13 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         first = self._first_poke(context)
         if first.is_done:
             return first.xcom_value
-        # Defer on the reference the user gave, not on the id Canvas answered with: an LTI progress
-        # URL must keep its LTI route, and a global id stays global.
-        ref = self.hook.parse_ref(self.progress_id)
-        lti_course_id = self.lti_course_id if self.lti_course_id is not None else ref.lti_course_id
+        with failing_fast():
+            ref = self._progress_ref()
         self._defer_wait(
             context,
-            progress_id=ref.id,
+            ref=ref,
             poll_interval=float(self.poke_interval),
             timeout=float(self.timeout) if self.timeout is not None else None,
-            lti_course_id=str(lti_course_id) if lti_course_id is not None else None,
             exponential_backoff=bool(self.exponential_backoff),
             max_wait=_seconds(self.max_wait),
         )
@@ -224,4 +244,4 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         return self._resume(context, event)
 
     def _cancel_target(self) -> Any:
-        return self.progress_id
+        return self._progress_ref()

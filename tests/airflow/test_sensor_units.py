@@ -63,9 +63,10 @@ def test_start_from_trigger_builds_a_trigger_that_waits_with_no_worker(canvas: C
 
 @pytest.mark.skipif(not TRIGGER_RENDERS_TEMPLATES, reason="Airflow 2 triggers do not render templates")
 def test_start_from_trigger_keeps_templates_for_the_triggerer_to_render() -> None:
+    # The reference travels as one kwarg, ``ref``, which the triggerer renders (it used to be ``progress_id``).
     task = sensor(progress_id="{{ params.progress_id }}", start_from_trigger=True)
-    assert task.start_trigger_args.trigger_kwargs["progress_id"] == "{{ params.progress_id }}"
-    assert "progress_id" in CanvasProgressTrigger.template_fields
+    assert task.start_trigger_args.trigger_kwargs["ref"] == "{{ params.progress_id }}"
+    assert "ref" in CanvasProgressTrigger.template_fields
 
 
 @pytest.mark.skipif(TRIGGER_RENDERS_TEMPLATES, reason="Airflow 3 renders templates in the triggerer")

@@ -17,12 +17,12 @@ from typing import Any
 import pendulum
 from airflow.providers.common.compat.sdk import DAG
 
-from airflow_provider_canvas_progress.operators.jobs import (
+from airflow_provider_canvas_progress.operators.progress import CancelProgressOperator, CanvasProgressBranchOperator
+from airflow_provider_canvas_progress.operators.start_job import (
     CanvasBulkGradeUpdateOperator,
     CanvasCourseBatchUpdateOperator,
     CanvasStartJobOperator,
 )
-from airflow_provider_canvas_progress.operators.progress import CancelProgressOperator, CanvasProgressBranchOperator
 from airflow_provider_canvas_progress.sensors.progress import CanvasProgressSensor
 
 try:

@@ -13,9 +13,9 @@ from airflow_provider_canvas_progress.core.errors import (
     InvalidProgressIdError,
 )
 from airflow_provider_canvas_progress.core.ids import ProgressRef
-from airflow_provider_canvas_progress.core.jobs import StartedJob, find_progress
 from airflow_provider_canvas_progress.core.progress import WorkflowState, parse_progress
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
+from airflow_provider_canvas_progress.core.started import StartedJob, find_progress
 
 SOURCE = "PUT /api/v1/accounts/1/courses"
 PROGRESS_URL = "https://school.instructure.com/api/v1/progress/77"
