@@ -47,14 +47,14 @@ def parse_stalled_after(
     value: timedelta | float | None,
     *,
     poll_interval: float,
-    floor: float = MIN_STALLED_AFTER,
+    floor: float | None = None,
     what: str = "stalled_after",
 ) -> float | None:
     """A user's ``stalled_after`` in seconds, or None (no watch), refused at parse time when absurd.
 
     It must be at least the poll interval (a watch shorter than the gap between two reads would call
-    every job stalled) and at least ``floor``. ``floor`` exists for tests that drive an injected
-    clock; DAGs keep the default.
+    every job stalled) and at least ``floor`` (default :data:`MIN_STALLED_AFTER`, read at call time so
+    that tests driving an injected clock may lower it); DAGs keep the default.
 
     :param value: a :class:`~datetime.timedelta`, a number of seconds, or None.
     :raises CanvasConfigurationError: not a duration, or outside the allowed range.
@@ -69,6 +69,7 @@ def parse_stalled_after(
         raise CanvasConfigurationError(
             f"{what} must be a timedelta or a number of seconds (or None for no stall watch), got {value!r:.100}."
         )
+    floor = MIN_STALLED_AFTER if floor is None else floor
     lowest = max(floor, poll_interval)
     if not math.isfinite(seconds) or seconds < lowest or seconds > MAX_STALLED_AFTER:
         raise CanvasConfigurationError(
@@ -79,10 +80,10 @@ def parse_stalled_after(
     return seconds
 
 
-def clamp_stalled_after(seconds: float, *, poll_interval: float, floor: float = MIN_STALLED_AFTER) -> float:
+def clamp_stalled_after(seconds: float, *, poll_interval: float, floor: float | None = None) -> float:
     """``seconds`` brought into the allowed range, for values read back from a stored trigger row
     (written by any version), which must not crash the triggerer. NaN reads as the floor."""
-    lowest = max(floor, poll_interval)
+    lowest = max(MIN_STALLED_AFTER if floor is None else floor, poll_interval)
     if math.isnan(seconds):
         return lowest
     return min(max(seconds, lowest), max(lowest, MAX_STALLED_AFTER))
