@@ -8,7 +8,6 @@ held to (60 s) is lowered for these tests only.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,9 +21,8 @@ BATCH_PATH = "/api/v1/accounts/1/courses"
 
 
 @pytest.fixture(autouse=True)
-def short_floor(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def short_floor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stall, "MIN_STALLED_AFTER", 1.0)
-    yield
 
 
 def run(dag_id: str, **conf: Any) -> DagResult:
