@@ -171,6 +171,15 @@ class CanvasUnreadableResponseError(CanvasResponseError):
     retryable = True
 
 
+class CanvasResponseTooLargeError(CanvasResponseError):
+    """An answer (or its decompressed body) passed the connection's ``max_response_bytes`` limit.
+
+    Progress objects and error answers are a few KB; a body past the limit is a misconfigured proxy
+    or a hostile server, and reading on would only cost memory. Not retried: the same endpoint would
+    answer the same way. Raise the ``max_response_bytes`` extra if a legitimate answer is that large.
+    """
+
+
 class CanvasUnknownStateError(CanvasResponseError):
     """A Progress reports a ``workflow_state`` this provider does not know.
 

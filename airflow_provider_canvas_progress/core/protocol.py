@@ -1,4 +1,4 @@
-"""Canvas's HTTP protocol with no I/O: what to send, and what an answer means.
+"""Canvas's HTTP protocol with no I/O: what an answer means (requests are built in :mod:`.request`).
 
 Both the sync (requests) and async (aiohttp) paths of the hook build their requests with
 :func:`build_request` and hand every answer to :func:`interpret_response`, so a 403 is read the
@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_canvas_progress.core.errors import (
     CanvasAuthError,
-    CanvasConfigurationError,
     CanvasError,
     CanvasHTTPError,
     CanvasNotFoundError,
@@ -30,131 +29,38 @@ from airflow_provider_canvas_progress.core.errors import (
     CanvasUnreadableResponseError,
     CanvasValidationError,
 )
-from airflow_provider_canvas_progress.core.settings import CanvasSettings
+from airflow_provider_canvas_progress.core.request import (
+    USER_AGENT,
+    CanvasRequest,
+    auth_headers,
+    build_request,
+    endpoint_path,
+    flatten,
+)
+
+__all__ = [
+    "RATE_LIMIT_MARKER",
+    "USER_AGENT",
+    "CanvasRequest",
+    "CanvasResponse",
+    "auth_headers",
+    "build_request",
+    "canvas_error_text",
+    "classify_error",
+    "endpoint_path",
+    "flatten",
+    "interpret_response",
+    "rate_limit_reading",
+    "rate_limit_remaining",
+]
 
 #: Canvas's throttle marker, in the body of a throttled 403 (and of a 429).
 RATE_LIMIT_MARKER = "Rate Limit Exceeded"
-USER_AGENT = "airflow-provider-canvas-progress"
-
-Pairs = list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class CanvasRequest:
-    """One Canvas call, ready for any HTTP client.
-
-    Parameters and form data are flat ``(name, value)`` pairs because Canvas's array parameters
-    (``course_ids[]=1&course_ids[]=2``) repeat names, which plain dicts cannot express for aiohttp.
-    The Authorization header is not stored here: the transport adds it at the last moment, so no
-    request object that might be logged or raised with ever holds the token.
-    """
-
-    method: str
-    url: str
-    path: str
-    params: Pairs = field(default_factory=list)
-    data: Pairs | None = None
-    json: Any = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    #: Whether sending it twice has the effect of sending it once; decides what may be retried.
-    idempotent: bool = True
-
-    @property
-    def label(self) -> str:
-        """``METHOD /path`` for messages: no host, no query string, nothing secret."""
-        return f"{self.method} {self.path}"
-
-
-def endpoint_path(endpoint: str, settings: CanvasSettings, *, what: str = "endpoint") -> str:
-    """Resolve a user's endpoint to a path on the connection's host.
-
-    ``"/api/v1/courses/1"`` and ``"api/v1/courses/1"`` are taken as given, ``"courses/1"`` is read
-    as ``/api/v1/courses/1``, and an absolute URL is accepted only on the connection's own host.
-    """
-    text = endpoint.strip()
-    if not text:
-        raise CanvasConfigurationError(f"{what} is empty; give a Canvas API path such as /api/v1/users/self.")
-    # Only a scheme before the query makes an absolute URL: "courses?next=https://..." is a path.
-    if "://" in text.split("?", 1)[0]:
-        settings.check_same_origin(text, what=f"{what} {text!r}")
-        parts = urlsplit(text)
-        text = parts.path + (f"?{parts.query}" if parts.query else "")
-    if text.startswith("/"):
-        return text
-    if text.startswith("api/"):
-        return "/" + text
-    return "/api/v1/" + text
-
-
-def flatten(values: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> Pairs:
-    """Flatten Canvas-style parameters into ``(name, value)`` pairs.
-
-    Lists repeat their key (``{"course_ids[]": [1, 2]}``), nested dicts become bracketed names
-    (``{"grade_data": {"5": {"posted_grade": "A"}}}`` → ``grade_data[5][posted_grade]=A``), booleans
-    become ``true``/``false`` as Rails expects, and ``None`` values are left out.
-    """
-    if values is None:
-        return []
-    items = values.items() if isinstance(values, Mapping) else values
-    pairs: Pairs = []
-    for key, value in items:
-        _flatten_into(pairs, str(key), value)
-    return pairs
-
-
-def _flatten_into(pairs: Pairs, key: str, value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool):
-        pairs.append((key, "true" if value else "false"))
-    elif isinstance(value, Mapping):
-        for sub, item in value.items():
-            _flatten_into(pairs, f"{key}[{sub}]", item)
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        name = key if key.endswith("[]") else f"{key}[]"
-        for item in value:
-            _flatten_into(pairs, name, item)
-    else:
-        pairs.append((key, str(value)))
-
-
-def build_request(
-    settings: CanvasSettings,
-    method: str,
-    endpoint: str,
-    *,
-    params: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
-    data: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
-    json_body: Any = None,
-    idempotent: bool | None = None,
-) -> CanvasRequest:
-    """Build a :class:`CanvasRequest` for ``method endpoint`` on the connection's Canvas.
-
-    :param idempotent: whether the call may be repeated safely; default: only GET and HEAD are.
-        A POST or PUT to Canvas typically starts a job, and repeating it starts another.
-    """
-    verb = method.strip().upper()
-    if verb not in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"):
-        raise CanvasConfigurationError(f"method {method!r} is not an HTTP method Canvas's API uses.")
-    if data is not None and json_body is not None:
-        raise CanvasConfigurationError("Give either data (form fields) or json, not both.")
-    path = endpoint_path(endpoint, settings)
-    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-    return CanvasRequest(
-        method=verb,
-        url=settings.base_url + path,
-        path=path.split("?", 1)[0].split("#", 1)[0],
-        params=flatten(params),
-        data=flatten(data) if data is not None else None,
-        json=json_body,
-        headers=headers,
-        idempotent=verb in ("GET", "HEAD") if idempotent is None else idempotent,
-    )
-
-
-def auth_headers(token: str) -> dict[str, str]:
-    """The only place the token enters a request."""
-    return {"Authorization": f"Bearer {token}"}
+#: Canvas's bucket holds 600 units and may overfill to about 800, so ``X-Rate-Limit-Remaining``
+#: lies in about [-200, 600] (``lib/canvas/request_throttle.rb``). Readings outside are clamped.
+RATE_LIMIT_RANGE = (-200.0, 600.0)
+#: The most of Canvas's own error text quoted in an error (a 10 MB message must not make a 10 MB error).
+MAX_QUOTED_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -174,16 +80,31 @@ class CanvasResponse:
 
 
 def rate_limit_remaining(response: CanvasResponse) -> float | None:
-    """``X-Rate-Limit-Remaining`` as a float, or None when absent or garbled."""
+    """``X-Rate-Limit-Remaining`` as a float within :data:`RATE_LIMIT_RANGE`, or None when absent or garbled."""
+    return rate_limit_reading(response)[0]
+
+
+def rate_limit_reading(response: CanvasResponse) -> tuple[float | None, str | None]:
+    """``X-Rate-Limit-Remaining`` clamped to Canvas's physical range, and a warning when it was outside.
+
+    A hostile or broken proxy sending ``-1000000`` (or ``-1e308``) must not make the pacer hold
+    every call on the token for hours: at most ``(low water + 200) / 10`` seconds.
+    """
     value = response.header("X-Rate-Limit-Remaining")
     if value is None:
-        return None
+        return None, None
     try:
-        remaining = float(value)
+        remaining = float(value[:64])
     except ValueError:
-        return None
+        return None, None
     # "nan" and "inf" parse as floats but say nothing; "-inf" would make the pacer wait forever.
-    return remaining if math.isfinite(remaining) else None
+    if not math.isfinite(remaining):
+        return None, f"ignored X-Rate-Limit-Remaining {value[:64]!r} (not a finite number)"
+    low, high = RATE_LIMIT_RANGE
+    if low <= remaining <= high:
+        return remaining, None
+    clamped = min(max(remaining, low), high)
+    return clamped, f"X-Rate-Limit-Remaining {value[:64]!r} is outside Canvas's range; read as {clamped:g}"
 
 
 def interpret_response(request: CanvasRequest, response: CanvasResponse) -> Any:
@@ -202,6 +123,13 @@ def _decode_success(request: CanvasRequest, response: CanvasResponse) -> Any:
         return None
     try:
         return json.loads(response.body)
+    except RecursionError:
+        raise CanvasResponseError(
+            f"Canvas answered {request.label} with JSON nested too deeply to read; not a Canvas API answer.",
+            method=request.method,
+            path=request.path,
+            status=response.status,
+        ) from None
     except (ValueError, UnicodeDecodeError):
         kind = "an HTML page" if _looks_like_html(response) else "a body that is not JSON"
         raise CanvasUnreadableResponseError(
@@ -333,11 +261,16 @@ def canvas_error_text(response: CanvasResponse) -> str | None:
             return None
         if _looks_like_html(response):
             title = re.search(rb"<title[^>]*>(.*?)</title>", response.body, re.IGNORECASE | re.DOTALL)
-            return title.group(1).decode("utf-8", "replace").strip()[:200] if title else None
+            return title.group(1)[:2000].decode("utf-8", "replace").strip()[:200] if title else None
         return _snippet(response)
     messages: list[str] = []
     _collect_messages(payload, messages)
-    return "; ".join(dict.fromkeys(messages))[:1000] or None
+    return _bounded("; ".join(dict.fromkeys(messages))) or None
+
+
+def _bounded(text: str) -> str:
+    """Canvas-provided text cut to :data:`MAX_QUOTED_CHARS`, so an error message stays readable."""
+    return text[:MAX_QUOTED_CHARS]
 
 
 def _collect_messages(payload: Any, out: list[str]) -> None:
@@ -368,7 +301,7 @@ def _collect_messages_from(errors: Any, out: list[str]) -> None:
 def _json_or_none(response: CanvasResponse) -> Any:
     try:
         return json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

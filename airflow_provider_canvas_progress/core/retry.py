@@ -1,7 +1,9 @@
 """When to try a Canvas call again, how long to wait, and when to slow down before Canvas throttles.
 
-The policy is expressed as tenacity ``stop``/``wait``/``retry`` objects so that the sync path
-(``tenacity.Retrying``) and the async path (``tenacity.AsyncRetrying``) share it exactly.
+The schedule (:func:`backoff_seconds`) and the rule of what may be retried (:func:`is_retryable`)
+are decided here, once; :class:`~airflow_provider_canvas_progress.core.plan.CallPlan` applies them
+to every Canvas call on both paths. :meth:`RetryPolicy.tenacity_kwargs` only adapts the same two
+functions for code that drives its own ``tenacity`` loop.
 
 Canvas's throttle is a leaky bucket per token (600 units, draining 10 units a second, 50 units
 charged up front for each request in flight) and it sends no ``Retry-After``. So:
@@ -14,6 +16,7 @@ charged up front for each request in flight) and it sends no ``Retry-After``. So
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -45,20 +48,46 @@ def is_retryable(error: BaseException, *, idempotent: bool = True) -> bool:
     return idempotent or isinstance(error, (CanvasConnectError, CanvasThrottledError))
 
 
+def backoff_seconds(
+    failed_attempt: int, *, initial: float, maximum: float, throttled: bool, jitter: float | None = None
+) -> float:
+    """How long to wait after attempt ``failed_attempt`` (1-based) failed.
+
+    ``initial * 2 ** (n - 1)`` plus up to ``initial`` of jitter (so that waits started together
+    spread out), capped at ``maximum``; after a throttled answer at least :data:`THROTTLE_MIN_WAIT`,
+    since Canvas sends no Retry-After and its bucket needs that long to drain two requests' cost.
+
+    :param jitter: a number in [0, 1) (default: random), injectable for tests.
+    """
+    share = random.random() if jitter is None else jitter
+    doubling = 2.0 ** min(max(failed_attempt - 1, 0), 64)  # 2**64 * any sane initial is past every cap
+    wait = min(initial * doubling, maximum) + share * initial
+    wait = max(0.0, min(wait, maximum))
+    return max(wait, THROTTLE_MIN_WAIT) if throttled else wait
+
+
+def retry_line(attempt: int, max_attempts: int, error: BaseException | None, wait: float) -> str:
+    """One log line for a retry: what failed and when the next try is. Built from the error text only."""
+    reason = str(error).rstrip(".")
+    return f"Attempt {attempt}/{max_attempts} failed: {reason}. Trying again in {wait:.1f} s."
+
+
 class _CanvasWait(tenacity.wait.wait_base):
-    """Exponential back-off with jitter, floored for throttled answers (Canvas sends no Retry-After)."""
+    """:func:`backoff_seconds` for tenacity loops."""
 
     def __init__(self, initial: float, maximum: float) -> None:
-        self._backoff = tenacity.wait_exponential(multiplier=initial, max=maximum) + tenacity.wait_random(0, initial)
+        self._initial = initial
         self._maximum = maximum
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        wait = min(float(self._backoff(retry_state)), self._maximum)
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None and outcome.failed else None
-        if isinstance(error, CanvasThrottledError):
-            wait = max(wait, THROTTLE_MIN_WAIT)
-        return wait
+        return backoff_seconds(
+            retry_state.attempt_number,
+            initial=self._initial,
+            maximum=self._maximum,
+            throttled=isinstance(error, CanvasThrottledError),
+        )
 
 
 @dataclass(frozen=True)
@@ -81,7 +110,8 @@ class RetryPolicy:
     def tenacity_kwargs(
         self, before_sleep: Callable[[tenacity.RetryCallState], Any] | None = None, *, idempotent: bool = True
     ) -> dict[str, Any]:
-        """Keyword arguments for ``tenacity.Retrying`` / ``tenacity.AsyncRetrying``.
+        """Keyword arguments for ``tenacity.Retrying`` / ``tenacity.AsyncRetrying`` (the hook itself runs
+        :class:`~airflow_provider_canvas_progress.core.plan.CallPlan`, which applies the same schedule).
 
         ``reraise=True`` so callers see the last :class:`CanvasError` itself, not a RetryError.
         ``idempotent=False`` narrows retries to what cannot have had an effect (:func:`is_retryable`).
@@ -102,8 +132,7 @@ def describe_retry(retry_state: tenacity.RetryCallState, max_attempts: int) -> s
     outcome = retry_state.outcome
     error = outcome.exception() if outcome is not None else None
     wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
-    reason = str(error).rstrip(".")
-    return f"Attempt {retry_state.attempt_number}/{max_attempts} failed: {reason}. Trying again in {wait:.1f} s."
+    return retry_line(retry_state.attempt_number, max_attempts, error, wait)
 
 
 class RatePacer:

@@ -26,6 +26,8 @@ from airflow_provider_canvas_progress.core.auth import (
     normalise_private_key,
 )
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, ForeignHostError
+from airflow_provider_canvas_progress.core.extras import EXTRA_RANGES as EXTRA_RANGES
+from airflow_provider_canvas_progress.core.extras import ExtraReader, check_header_safe, strip_prefixes
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 6
@@ -34,6 +36,8 @@ DEFAULT_RETRY_WAIT_MAX = 60.0
 DEFAULT_MAX_IN_FLIGHT = 4
 #: Canvas's bucket holds 600 units; below this many remaining we pause so it can drain.
 DEFAULT_RATE_LIMIT_LOW_WATER = 200.0
+#: Cap on one answer's body, decompressed: Progress objects and error answers are a few KB.
+DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024
 
 #: The extras each auth mode reads on top of the common ones.
 AUTH_EXTRAS: dict[str, frozenset[str]] = {
@@ -46,7 +50,7 @@ AUTH_EXTRAS: dict[str, frozenset[str]] = {
 KNOWN_EXTRAS = frozenset(
     {
         "timeout", "max_attempts", "retry_wait_initial", "retry_wait_max", "verify",
-        "allow_insecure_http", "max_in_flight", "rate_limit_low_water", "auth_type",
+        "allow_insecure_http", "max_in_flight", "rate_limit_low_water", "auth_type", "max_response_bytes",
     }
 ).union(*AUTH_EXTRAS.values())  # fmt: skip
 _ALL_AUTH_EXTRAS: frozenset[str] = frozenset().union(*AUTH_EXTRAS.values())
@@ -92,6 +96,7 @@ class CanvasSettings:
     :param verify: TLS verification: ``True``, ``False`` or a CA bundle path.
     :param max_in_flight: concurrent requests per (Canvas, token) in one process, for async callers.
     :param rate_limit_low_water: pause when ``X-Rate-Limit-Remaining`` falls below this.
+    :param max_response_bytes: the largest answer body read (decompressed), in bytes.
     :param conn_id: the Airflow connection id, for messages.
     :param auth_type: ``token`` (``token`` is the access token), ``oauth2_refresh`` or
         ``lti_advantage`` (``token`` is empty; access tokens are obtained with ``credentials``).
@@ -114,6 +119,7 @@ class CanvasSettings:
     credentials: Credentials | None = field(default=None, repr=False)
     #: Extras of another auth mode than ``auth_type`` (set, but ignored), to warn about.
     unused_extras: tuple[str, ...] = ()
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     @property
     def origin(self) -> Origin:
@@ -242,8 +248,8 @@ def settings_from_connection(
     :raises CanvasConfigurationError: naming the connection, the field and the fix.
     """
     label = f"Canvas connection {conn_id!r}" if conn_id else "The Canvas connection"
-    extra = _strip_prefixes(extras or {})
-    reader = _ExtraReader(extra, label)
+    extra = strip_prefixes(extras or {})
+    reader = ExtraReader(extra, label)
     auth_type = reader.text("auth_type", AUTH_TOKEN).lower()
     if auth_type not in AUTH_TYPES:
         raise CanvasConfigurationError(
@@ -268,27 +274,29 @@ def settings_from_connection(
             )
     else:
         credentials = _credentials(auth_type, reader, label, base_url, allow_http)
+    check_header_safe(label, token=token, credentials=credentials)
     mode_extras = AUTH_EXTRAS[auth_type]
     settings = CanvasSettings(
         base_url=base_url,
         token=token,
-        timeout=reader.number("timeout", DEFAULT_TIMEOUT, minimum=0.1),
-        max_attempts=int(reader.number("max_attempts", DEFAULT_MAX_ATTEMPTS, minimum=1, integer=True)),
-        retry_wait_initial=reader.number("retry_wait_initial", DEFAULT_RETRY_WAIT_INITIAL, minimum=0),
-        retry_wait_max=reader.number("retry_wait_max", DEFAULT_RETRY_WAIT_MAX, minimum=0),
+        timeout=reader.bounded("timeout", DEFAULT_TIMEOUT),
+        max_attempts=int(reader.bounded("max_attempts", DEFAULT_MAX_ATTEMPTS, integer=True)),
+        retry_wait_initial=reader.bounded("retry_wait_initial", DEFAULT_RETRY_WAIT_INITIAL),
+        retry_wait_max=reader.bounded("retry_wait_max", DEFAULT_RETRY_WAIT_MAX),
         verify=reader.verify(),
-        max_in_flight=int(reader.number("max_in_flight", DEFAULT_MAX_IN_FLIGHT, minimum=1, integer=True)),
-        rate_limit_low_water=reader.number("rate_limit_low_water", DEFAULT_RATE_LIMIT_LOW_WATER, minimum=0),
+        max_in_flight=int(reader.bounded("max_in_flight", DEFAULT_MAX_IN_FLIGHT, integer=True)),
+        rate_limit_low_water=reader.bounded("rate_limit_low_water", DEFAULT_RATE_LIMIT_LOW_WATER),
         conn_id=conn_id,
         unknown_extras=tuple(sorted(set(extra) - KNOWN_EXTRAS)),
         auth_type=auth_type,
         credentials=credentials,
         unused_extras=tuple(sorted(set(extra) & (_ALL_AUTH_EXTRAS - mode_extras))),
+        max_response_bytes=int(reader.bounded("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES, integer=True)),
     )
     return settings
 
 
-def _credentials(auth_type: str, reader: _ExtraReader, label: str, base_url: str, allow_http: bool) -> Credentials:
+def _credentials(auth_type: str, reader: ExtraReader, label: str, base_url: str, allow_http: bool) -> Credentials:
     """Read and check the developer-key extras of ``oauth2_refresh`` and ``lti_advantage``."""
     mode = f"auth_type={auth_type}"
     client_id = reader.required(
@@ -325,7 +333,7 @@ def _credentials(auth_type: str, reader: _ExtraReader, label: str, base_url: str
     return LtiAdvantageCredentials(client_id=client_id, private_key=private_key, token_url=token_url, key_id=key_id)
 
 
-def _token_url(reader: _ExtraReader, label: str, base_url: str, allow_http: bool) -> str:
+def _token_url(reader: ExtraReader, label: str, base_url: str, allow_http: bool) -> str:
     """The ``token_url`` extra (default ``<base_url>/login/oauth2/token``), checked like the host."""
     raw = reader.text("token_url", "")
     if not raw:
@@ -349,84 +357,3 @@ def _token_url(reader: _ExtraReader, label: str, base_url: str, allow_http: bool
             "or set the extra allow_insecure_http=true if this host really is a trusted test server."
         )
     return raw
-
-
-def _strip_prefixes(extras: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in extras.items():
-        name = key.removeprefix("extra__canvas__")
-        if value is None or value == "":
-            continue
-        out[name] = value
-    return out
-
-
-class _ExtraReader:
-    """Reads typed values out of a connection's extras, with messages that name the field."""
-
-    def __init__(self, extra: Mapping[str, Any], label: str) -> None:
-        self.extra = extra
-        self.label = label
-
-    def _bad(self, key: str, expected: str) -> CanvasConfigurationError:
-        return CanvasConfigurationError(
-            f"{self.label} has extra {key}={self.extra[key]!r}; expected {expected}. "
-            "Fix it in the connection's Extra field."
-        )
-
-    def text(self, key: str, default: str) -> str:
-        value = self.extra.get(key, default)
-        if not isinstance(value, str):
-            raise self._bad(key, "a string")
-        return value.strip()
-
-    def required(self, key: str, missing: str, *, allow_int: bool = False) -> str:
-        """A non-empty string extra (a secret's value is never quoted in the message)."""
-        value = self.extra.get(key)
-        if allow_int and isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if value is None:
-            raise CanvasConfigurationError(missing)
-        if not isinstance(value, str):
-            raise CanvasConfigurationError(
-                f"{self.label} has a {key} extra that is not a string ({type(value).__name__}). "
-                "Fix it in the connection's Extra field."
-            )
-        if not value.strip():
-            raise CanvasConfigurationError(missing)
-        return value.strip()
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.extra.get(key, default)
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
-            return value.strip().lower() in ("true", "1", "yes")
-        raise self._bad(key, "true or false")
-
-    def number(self, key: str, default: float, *, minimum: float, integer: bool = False) -> float:
-        value = self.extra.get(key, default)
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            number = float(value)
-        except (TypeError, ValueError):
-            raise self._bad(key, "a whole number" if integer else "a number") from None
-        if number != number or number < minimum or (integer and not number.is_integer()):
-            kind = "a whole number" if integer else "a number"
-            raise self._bad(key, f"{kind} of at least {minimum:g}")
-        return number
-
-    def verify(self) -> bool | str:
-        value = self.extra.get("verify", True)
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in ("true", "1", "yes"):
-                return True
-            if lowered in ("false", "0", "no"):
-                return False
-            if value.strip():
-                return value.strip()  # a CA bundle path
-        raise self._bad("verify", "true, false, or the path of a CA bundle")

@@ -1,8 +1,10 @@
-"""Obtaining and caching the access tokens of developer-key connections, sync and async.
+"""Caching the access tokens of developer-key connections, for sync and async callers alike.
 
 ``oauth2_refresh`` and ``lti_advantage`` connections hold no access token: one is asked of Canvas's
 token endpoint, kept until shortly before it expires, and asked again. What to send and how to read
-the answer is :mod:`airflow_provider_canvas_progress.core.auth`; this module moves the bytes.
+the answer is :mod:`airflow_provider_canvas_progress.core.auth`; the call itself is a plan
+(:func:`airflow_provider_canvas_progress.hooks.plans.token_plan`) run by the hook's drivers, as every
+Canvas call is (:mod:`airflow_provider_canvas_progress.hooks.access`).
 
 One :class:`TokenSource` per (Canvas, credentials) per process, shared by every hook -- sync in
 workers, async in the triggerer -- so a triggerer running three hundred waits on one developer key
@@ -16,43 +18,19 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 
-import aiohttp
-import requests
-
 from airflow_provider_canvas_progress.core.auth import (
-    AccessGrant,
-    CanvasTokenUnavailableError,
     Credentials,
     LtiAdvantageCredentials,
     SigningKey,
-    TokenRequest,
-    is_renewable,
     load_signing_key,
-    parse_token_answer,
-    token_request,
 )
-from airflow_provider_canvas_progress.core.errors import CanvasError
+from airflow_provider_canvas_progress.core.grants import AccessGrant
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 
-__all__ = ["Renewal", "TokenSource", "arequest_grant", "request_grant", "token_source_for"]
-
-
-class Renewal:
-    """One renewal of a refused developer-key token per call: once, never in a loop."""
-
-    def __init__(self) -> None:
-        self.used = False
-
-    def allowed(self, settings: CanvasSettings, error: CanvasError) -> bool:
-        """Whether to renew the token and resend, after Canvas refused the call with ``error``."""
-        if self.used or settings.credentials is None or not is_renewable(error):
-            return False
-        self.used = True
-        return True
+__all__ = ["TokenSource", "token_source_for"]
 
 
 class TokenSource:
@@ -163,77 +141,3 @@ def token_source_for(settings: CanvasSettings) -> TokenSource:
         if source is None:
             source = _sources[key] = TokenSource(credentials)
         return source
-
-
-def _prepare(settings: CanvasSettings, source: TokenSource) -> TokenRequest:
-    return token_request(source.credentials, now=time.time(), jti=uuid.uuid4().hex, signing_key=source.signing_key)
-
-
-def _label(settings: CanvasSettings) -> str:
-    return f"Canvas connection {settings.conn_id!r}" if settings.conn_id else "The Canvas connection"
-
-
-def _unavailable(settings: CanvasSettings, request: TokenRequest, reason: str) -> CanvasTokenUnavailableError:
-    return CanvasTokenUnavailableError(
-        f"{request.label} to {request.url} got no answer ({reason}): no access token, so the Canvas call "
-        "was not sent. Retried; if it persists, check the token_url, the network and Canvas's status page.",
-        method="POST",
-        path=request.path,
-    )
-
-
-def request_grant(session: requests.Session, settings: CanvasSettings, source: TokenSource) -> AccessGrant:
-    """Ask the token endpoint for a new access token, with ``requests`` (workers).
-
-    :raises CanvasCredentialsError: Canvas refused the credentials.
-    :raises CanvasTokenUnavailableError: no answer or a transient failure; safe to retry.
-    """
-    request = _prepare(settings, source)
-    # Raised outside the except block: requests' exceptions hold the prepared request, whose body
-    # holds the client secret or the signed assertion.
-    failure: str | None = None
-    try:
-        answer = session.post(
-            request.url,
-            data=request.form,
-            headers=dict(request.headers),
-            timeout=settings.timeout,
-            verify=settings.verify,
-            # A 307 would re-post the secrets to wherever it points.
-            allow_redirects=False,
-        )
-    except requests.Timeout:
-        failure = f"timed out after {settings.timeout:g} s"
-    except requests.RequestException as error:
-        failure = type(error).__name__
-    if failure is not None:
-        raise _unavailable(settings, request, failure)
-    return parse_token_answer(
-        source.credentials,
-        answer.status_code,
-        answer.content,
-        now=time.monotonic(),
-        label=_label(settings),
-        location=answer.headers.get("Location"),
-    )
-
-
-async def arequest_grant(session: aiohttp.ClientSession, settings: CanvasSettings, source: TokenSource) -> AccessGrant:
-    """Async twin of :func:`request_grant`, with the hook's ``aiohttp`` session (triggerer)."""
-    request = _prepare(settings, source)
-    failure = "no answer"
-    try:
-        async with session.post(
-            request.url, data=request.form, headers=dict(request.headers), allow_redirects=False
-        ) as answer:
-            body = await answer.read()
-            status, location = answer.status, answer.headers.get("Location")
-    except asyncio.TimeoutError:
-        failure = f"timed out after {settings.timeout:g} s"
-    except aiohttp.ClientError as error:
-        failure = type(error).__name__
-    else:
-        return parse_token_answer(
-            source.credentials, status, body, now=time.monotonic(), label=_label(settings), location=location
-        )
-    raise _unavailable(settings, request, failure)

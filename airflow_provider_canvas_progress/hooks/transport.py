@@ -1,92 +1,139 @@
-"""Moving one prepared Canvas request over the wire: ``requests`` in workers, ``aiohttp`` in triggers.
+"""Moving one :class:`~airflow_provider_canvas_progress.core.plan.Send` over the wire, within its limits.
 
-Both functions return a :class:`~airflow_provider_canvas_progress.core.protocol.CanvasResponse`
-for the core to interpret, or raise a transport error that says whether the request may have
-reached Canvas (the retry policy only resends a job-starting call when it cannot have).
+:func:`send` (requests, workers) and :func:`asend` (aiohttp, triggerer) each return what happened
+for the plan to read: a :class:`CanvasResponse`, a :class:`NoAnswer` (saying whether the request
+may have reached the server), or a :class:`CanvasError` (a limit passed, a bad CA bundle). Both read
+the raw body in chunks into :class:`~airflow_provider_canvas_progress.core.body.BoundedBody`, so the
+byte cap also bounds decompression, and both stop at the attempt's wall-clock deadline.
 
-Errors are raised outside the ``except`` blocks on purpose: the clients' exceptions hold the
-prepared request, headers (and so the token) included, and would stay reachable through the new
-error's ``__context__``. Only their type names are used.
+Failures are turned into values outside the ``except`` blocks' reach on purpose: the clients'
+exceptions hold the prepared request, headers (and so the token) included. Only their type names
+are used.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import http.cookiejar
 import ssl
 
 import aiohttp
 import requests
 import urllib3
 
-from airflow_provider_canvas_progress.core.errors import CanvasConnectError, CanvasTransportError
+from airflow_provider_canvas_progress.core.body import ACCEPT_ENCODING, BoundedBody
+from airflow_provider_canvas_progress.core.errors import (
+    CanvasConfigurationError,
+    CanvasConnectError,
+    CanvasError,
+    CanvasTransportError,
+)
+from airflow_provider_canvas_progress.core.plan import NoAnswer, Send
 from airflow_provider_canvas_progress.core.protocol import CanvasRequest, CanvasResponse, auth_headers
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
+from airflow_provider_canvas_progress.hooks import deadline
+
+Received = CanvasResponse | NoAnswer | CanvasError
+_CHUNK = 64 * 1024
 
 
-def send(session: requests.Session, call: CanvasRequest, settings: CanvasSettings, token: str) -> CanvasResponse:
-    """Send ``call`` with ``token`` and return the answer, redirects not followed."""
-    failure: str | None = None
-    try:
-        answer = session.request(
-            call.method,
-            call.url,
-            params=call.params or None,
-            data=call.data,
-            json=call.json,
-            headers={**call.headers, **auth_headers(token)},
-            timeout=settings.timeout,
-            verify=settings.verify,
-            allow_redirects=False,
-        )
-    except requests.ConnectTimeout:
-        failure, connected = f"could not connect within {settings.timeout:g} s", False
-    except requests.Timeout:
-        failure, connected = f"timed out after {settings.timeout:g} s", True
-    except requests.ConnectionError as error:
-        failure, connected = type(error).__name__, not _never_connected(error)
-    except requests.RequestException as error:
-        failure, connected = type(error).__name__, True
-    if failure is not None:
-        raise transport_error(call, settings, failure, connected=connected)
-    return CanvasResponse(answer.status_code, dict(answer.headers), answer.content)
+def _headers(step: Send) -> dict[str, str]:
+    """The only place the token joins a request, at the last moment."""
+    extra = auth_headers(step.token) if step.token is not None else {}
+    return {**step.call.headers, "Accept-Encoding": ACCEPT_ENCODING, **extra}
 
 
-async def asend(
-    session: aiohttp.ClientSession, call: CanvasRequest, settings: CanvasSettings, token: str
-) -> CanvasResponse:
-    """Async twin of :func:`send`."""
-    failure, connected = "no answer", True
+def send(session: requests.Session, step: Send, verify: bool | str) -> Received:
+    """Send ``step`` with requests, redirects not followed, the whole attempt within ``step.limits``."""
+    call, limits = step.call, step.limits
+    failure: NoAnswer | None = None
+    with deadline.watch(limits.timeout) as watch:
+        try:
+            with session.request(
+                call.method, call.url, params=call.params or None, data=call.data, json=call.json,
+                headers=_headers(step), timeout=limits.timeout, verify=verify, allow_redirects=False, stream=True,
+            ) as answer:  # fmt: skip
+                body = BoundedBody(call, limits.max_bytes, answer.headers.get("Content-Encoding"))
+                body.check_declared(answer.headers.get("Content-Length"))
+                for chunk in answer.raw.stream(_CHUNK, decode_content=False):
+                    body.feed(chunk)
+                    if watch.expired:
+                        break
+                if not watch.expired:
+                    return CanvasResponse(answer.status_code, dict(answer.headers), body.finish())
+        except CanvasError as error:
+            return error
+        except requests.ConnectTimeout:
+            failure = NoAnswer(f"could not connect within {limits.timeout:g} s", connected=False)
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
+            pass  # a read timed out: reported below, as the deadline is
+        except requests.ConnectionError as error:
+            failure = NoAnswer(type(error).__name__, connected=not _never_connected(error))
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+            failure = NoAnswer(type(error).__name__, connected=True)
+        except OSError:  # requests checks the CA bundle path only when sending
+            return _bad_ca_bundle(verify)
+    if failure is None or watch.expired:
+        return NoAnswer(f"timed out after {limits.timeout:g} s", connected=True)
+    return failure
+
+
+async def asend(session: aiohttp.ClientSession, step: Send) -> Received:
+    """Async twin of :func:`send`; aiohttp's total timeout covers connect, headers and body."""
+    call, limits = step.call, step.limits
     try:
         async with session.request(
-            call.method,
-            call.url,
-            params=call.params or None,
-            data=call.data,
-            json=call.json,
-            headers={**call.headers, **auth_headers(token)},
-            allow_redirects=False,
-            # Per request: the session may be shared by hooks of several connections on one token.
-            timeout=aiohttp.ClientTimeout(total=settings.timeout),
-        ) as answer:
-            body = await answer.read()
-            return CanvasResponse(answer.status, dict(answer.headers), body)
+            call.method, call.url, params=call.params or None, data=call.data, json=call.json,
+            headers=_headers(step), allow_redirects=False, timeout=aiohttp.ClientTimeout(total=limits.timeout),
+        ) as answer:  # fmt: skip
+            body = BoundedBody(call, limits.max_bytes, answer.headers.get("Content-Encoding"))
+            body.check_declared(answer.headers.get("Content-Length"))
+            while chunk := await answer.content.readany():
+                body.feed(chunk)
+            return CanvasResponse(answer.status, dict(answer.headers), body.finish())
+    except CanvasError as error:
+        return error
     except asyncio.TimeoutError:
-        failure, connected = f"timed out after {settings.timeout:g} s", True
+        return NoAnswer(f"timed out after {limits.timeout:g} s", connected=True)
     except aiohttp.ClientConnectorError as error:  # refused, DNS, TLS handshake: nothing was sent
-        failure, connected = type(error).__name__, False
+        return NoAnswer(type(error).__name__, connected=False)
     except aiohttp.ClientError as error:
-        failure, connected = type(error).__name__, True
-    raise transport_error(call, settings, failure, connected=connected)
+        return NoAnswer(type(error).__name__, connected=True)
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Canvas's API needs no cookies; a stored flood would be replayed until Canvas answers 431."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+
+def new_session() -> requests.Session:
+    """A requests session: no proxies or .netrc from the environment, no cookies, deadline-aware."""
+    session = requests.Session()
+    # Environment proxies and .netrc could redirect the token or override the auth header.
+    session.trust_env = False
+    session.cookies.set_policy(_NoCookies())
+    adapter = deadline.DeadlineAdapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def new_async_session(settings: CanvasSettings) -> aiohttp.ClientSession:
-    """An aiohttp session for one hook's life: TLS as configured, no proxies or .netrc from the environment."""
+    """An aiohttp session for one token: TLS as configured, no proxies, .netrc, cookies or auto-inflating."""
     ssl_option: ssl.SSLContext | bool
     if settings.verify is False:
         ssl_option = False
     elif isinstance(settings.verify, str):
-        ssl_option = _ca_bundle_context(settings.verify)
+        try:
+            ssl_option = _ca_bundle_context(settings.verify)
+        except OSError:
+            raise _bad_ca_bundle(settings.verify) from None
     else:
         ssl_option = True
     return aiohttp.ClientSession(
@@ -94,6 +141,8 @@ def new_async_session(settings: CanvasSettings) -> aiohttp.ClientSession:
         connector=aiohttp.TCPConnector(ssl=ssl_option, limit=settings.max_in_flight),
         timeout=aiohttp.ClientTimeout(total=settings.timeout),
         trust_env=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,  # BoundedBody inflates within the byte cap
     )
 
 
@@ -103,8 +152,15 @@ def _ca_bundle_context(path: str) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=path)
 
 
+def _bad_ca_bundle(verify: bool | str) -> CanvasConfigurationError:
+    where = "the CA bundle named by the extra verify" if isinstance(verify, str) else "the system's CA bundle"
+    return CanvasConfigurationError(
+        f"TLS cannot be set up: {where} cannot be read. Give the path of a readable PEM file, or verify=true."
+    )
+
+
 def transport_error(
-    call: CanvasRequest, settings: CanvasSettings, reason: str, *, connected: bool
+    call: CanvasRequest, settings: CanvasSettings, reason: str, connected: bool
 ) -> CanvasTransportError:
     """The error for a request that got no answer; :class:`CanvasConnectError` when nothing was sent."""
     kind = CanvasTransportError if connected else CanvasConnectError

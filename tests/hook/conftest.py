@@ -21,8 +21,10 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="canvas-hook-tests
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 from airflow_provider_canvas_progress.hooks import canvas as canvas_hook_module
+from airflow_provider_canvas_progress.hooks import connections
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.testing import CanvasSimulator, ManualClock
+from tests.hook.hostile_server import HostileServer
 
 #: Retry extras that keep a four-attempt call in the milliseconds.
 FAST_RETRIES: dict[str, Any] = {"retry_wait_initial": 0.01, "retry_wait_max": 0.05, "max_attempts": 4}
@@ -115,3 +117,18 @@ def emitted(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str])
         return "\n".join([caplog.text, *seen])
 
     return text
+
+
+@pytest.fixture(autouse=True)
+def _fresh_connection_reads() -> Iterator[None]:
+    """Forget connections read by earlier tests (the per-process cache keeps them a minute)."""
+    connections.clear()
+    yield
+    connections.clear()
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    """A raw HTTP server on 127.0.0.1 whose ``script`` a test sets (:mod:`tests.hook.hostile_server`)."""
+    with HostileServer() as server:
+        yield server

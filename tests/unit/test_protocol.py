@@ -1,6 +1,7 @@
 """Specification of Canvas's HTTP protocol with no I/O: building requests and reading every answer.
 
-The error table mirrors the one in ``shared/canvas-api.md`` row for row.
+The error table mirrors the one in ``docs/canvas-behaviour.md`` row for row (Canvas:
+``app/controllers/application_controller.rb``, ``lib/canvas/request_throttle.rb``).
 """
 
 from __future__ import annotations
