@@ -32,6 +32,7 @@ from enum import Enum
 from typing import Any
 
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
+from airflow_provider_canvas_progress.core.outcome import _humanise as humanise
 
 #: The shortest ``stalled_after`` a DAG may ask for: a Canvas job legitimately sits still for tens
 #: of seconds between chunks, and a shorter watch would cancel healthy jobs.
@@ -258,7 +259,7 @@ def stall_message(noun: str, job_id: str, check: StallCheck) -> str:
     """The message a stalled wait ends with: what was still, since when, and what to do."""
     seen = check.last.observation
     return (
-        f"{noun} {job_id} has not changed for {_duration(check.still_for)} (still {seen.describe()}): "
+        f"{noun} {job_id} has not changed for {humanise(check.still_for)} (still {seen.describe()}): "
         "treated as stalled. Check the job in Canvas; with cancel_on_stall=True the wait stops it first, "
         "and a longer stalled_after gives slow jobs more room."
     )
@@ -292,11 +293,3 @@ def _finite_or_none(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(value)
     return float(value)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

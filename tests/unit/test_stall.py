@@ -340,5 +340,5 @@ def test_stall_message_names_the_job_its_stillness_and_what_to_do() -> None:
 
     message = stall_message("SIS import", "123", check)
 
-    assert message.startswith("SIS import 123 has not changed for 90 min (still importing, 40 %)")
+    assert message.startswith("SIS import 123 has not changed for 1.5 h (still importing, 40 %)")
     assert "cancel_on_stall=True" in message
