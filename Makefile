@@ -2,6 +2,7 @@
 #   make demo   run the nightly example DAG end to end in real Airflow against the embedded Canvas simulator
 #   make test   run the whole test suite on the newest Airflow 3 and on Airflow 2.11
 # Each creates its own virtualenv from the pinned constraints in constraints/.
+#   make matrix every other supported Airflow and Python (see MATRIX below), each in a virtualenv of its own
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 AIRFLOW3 := 3.3.2
@@ -10,11 +11,32 @@ VENV3 := .venv-af3
 VENV2 := .venv-af2
 PYTEST_ARGS ?=
 
-.PHONY: help demo test test-af3 test-af2 lint typecheck e2e bench docs dist clean venv
+# Interpreters of the matrix, found without asking: pyenv's, else the one on PATH.
+PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(shell command -v python3.10))
+PY311 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.11.*/bin/python3.11) $(shell command -v python3.11))
+PY312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3.12) $(shell command -v python3.12))
+PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python3.13) $(shell command -v python3.13))
+
+# make matrix: <airflow>-py<python>. The whole suite where Airflow supports a Python that make test does
+# not run; the Airflow-level tests (sensor, operators, triggers, example DAGs, connection form, the
+# version differences) on every other minor. Longest first, so that parallel jobs finish together.
+MATRIX_WHOLE := 3.3.2-py3.13 2.11.2-py3.10
+MATRIX_AIRFLOW := 3.0.6-py3.11 3.1.8-py3.11 3.2.2-py3.11 3.3.2-py3.12
+MATRIX := $(MATRIX_WHOLE) $(MATRIX_AIRFLOW)
+AIRFLOW_LEVEL_TESTS := tests/airflow tests/triggers tests/compat tests/auth/test_connection_form.py
+# Venv creation is download- and IO-bound, the tests CPU-bound: two jobs keep two cores busy.
+MATRIX_JOBS ?= 2
+MATRIX_OUT := .matrix
+, := ,
+# One pip cache for every virtualenv, inside the repository (the .venv* pattern keeps it out of git).
+export PIP_CACHE_DIR := $(CURDIR)/.venv-pip-cache
+
+.PHONY: help demo test test-af3 test-af2 matrix lint typecheck e2e bench docs dist clean venv
 
 help:
 	@echo "make demo       run the example nightly DAG against the embedded Canvas simulator"
 	@echo "make test       run the test suite on Airflow $(AIRFLOW3) and $(AIRFLOW2)"
+	@echo "make matrix     the other supported Airflows and Pythons: $(MATRIX)"
 	@echo "make lint       ruff"
 	@echo "make typecheck  mypy (strict)"
 	@echo "make bench      benchmarks (prints figures; not part of make test)"
@@ -35,6 +57,55 @@ $(eval $(call make_venv,$(VENV3),$(AIRFLOW3)))
 $(eval $(call make_venv,$(VENV2),$(AIRFLOW2)))
 
 venv: $(VENV3)/.installed
+
+# --- make matrix ----------------------------------------------------------------------------------
+# constraints/airflow-<version>-py<python>.txt where a Python needs other pins, else airflow-<version>.txt.
+constraints_for = $(firstword $(wildcard constraints/airflow-$(1)-py$(2).txt) constraints/airflow-$(1).txt)
+
+# $(1) = Airflow version, $(2) = Python version, $(3) = interpreter, $(4) = extras, $(5) = tests
+define matrix_target
+.venv-matrix-$(1)-py$(2)/.installed: $(call constraints_for,$(1),$(2)) pyproject.toml
+	@test -n "$(3)" || { echo "matrix $(1)-py$(2): no python$(2) (pyenv install $(2) or put it on PATH)"; exit 1; }
+	@echo "matrix $(1)-py$(2): building .venv-matrix-$(1)-py$(2) with $(3) and $(call constraints_for,$(1),$(2))"
+	@start=$$$$(date +%s); rm -rf .venv-matrix-$(1)-py$(2) \
+	&& $(3) -m venv .venv-matrix-$(1)-py$(2) \
+	&& .venv-matrix-$(1)-py$(2)/bin/python -m pip install --quiet --upgrade pip \
+	&& .venv-matrix-$(1)-py$(2)/bin/python -m pip install --quiet -c $(call constraints_for,$(1),$(2)) \
+		"apache-airflow==$(1)" -e ".[$(4)]" \
+	&& .venv-matrix-$(1)-py$(2)/bin/python -m pip check \
+	&& echo $$$$(( $$$$(date +%s) - start )) > .venv-matrix-$(1)-py$(2)/.install-seconds \
+	&& touch $$@
+
+matrix-$(1)-py$(2): .venv-matrix-$(1)-py$(2)/.installed
+	@mkdir -p $(MATRIX_OUT)
+	@echo "matrix $(1)-py$(2): testing ($(5)), log in $(MATRIX_OUT)/$(1)-py$(2).log"
+	@start=$$$$(date +%s); \
+	.venv-matrix-$(1)-py$(2)/bin/python -m pytest $(5) -p no:cacheprovider $(PYTEST_ARGS) \
+		> $(MATRIX_OUT)/$(1)-py$(2).log 2>&1; rc=$$$$?; \
+	printf '%s\t%s\t%s\t%s\n' "$$$$rc" "$$$$(( $$$$(date +%s) - start ))" \
+		"$$$$(cat .venv-matrix-$(1)-py$(2)/.install-seconds 2>/dev/null || echo '?')" \
+		"$$$$(grep -E '^=+ .* in [0-9.]+s' $(MATRIX_OUT)/$(1)-py$(2).log | tail -n 1 | sed -E 's/^=+ //; s/ =+$$$$//')" \
+		> $(MATRIX_OUT)/$(1)-py$(2).result; \
+	exit $$$$rc
+endef
+$(foreach t,$(MATRIX_WHOLE),$(eval $(call matrix_target,$(word 1,$(subst -py, ,$(t))),$(word 2,$(subst -py, ,$(t))),$(PY$(subst .,,$(word 2,$(subst -py, ,$(t))))),test$(,)lint,)))
+$(foreach t,$(MATRIX_AIRFLOW),$(eval $(call matrix_target,$(word 1,$(subst -py, ,$(t))),$(word 2,$(subst -py, ,$(t))),$(PY$(subst .,,$(word 2,$(subst -py, ,$(t))))),test,$(AIRFLOW_LEVEL_TESTS))))
+
+# Every target runs (-k) in parallel; then one line per target. Any failed target, pytest's exit 5
+# (no tests collected) included, or an environment that could not be built, fails make matrix.
+matrix:
+	@rm -rf $(MATRIX_OUT); mkdir -p $(MATRIX_OUT)
+	@start=$$(date +%s); $(MAKE) --no-print-directory -k -j$(MATRIX_JOBS) $(addprefix matrix-,$(MATRIX)); \
+	total=$$(( $$(date +%s) - start )); failed=0; echo; echo "make matrix: $$total s wall time"; \
+	for t in $(MATRIX); do \
+		if [ ! -f $(MATRIX_OUT)/$$t.result ]; then failed=1; \
+			printf 'matrix %-14s FAIL  the virtualenv could not be built (output above)\n' "$$t"; continue; fi; \
+		IFS="$$(printf '\t')" read -r rc secs venv summary < $(MATRIX_OUT)/$$t.result; \
+		case "$$rc" in 0) verdict=PASS ;; 5) verdict="FAIL  pytest exit 5 (no tests collected):"; failed=1 ;; \
+			*) verdict="FAIL  pytest exit $$rc:"; failed=1 ;; esac; \
+		printf 'matrix %-14s %s %s (tests %ss, venv build %ss; log %s)\n' \
+			"$$t" "$$verdict" "$${summary:-no summary}" "$$secs" "$$venv" "$(MATRIX_OUT)/$$t.log"; \
+	done; exit $$failed
 
 test: test-af3 test-af2
 
@@ -84,4 +155,4 @@ dist: $(VENV3)/.tools-installed
 	$(VENV3)/bin/python -m twine check --strict dist/*
 
 clean:
-	rm -rf $(VENV3) $(VENV2) .airflow-* build dist *.egg-info docs/_build
+	rm -rf $(VENV3) $(VENV2) .venv-matrix-* .venv-pip-cache $(MATRIX_OUT) .airflow-* build dist *.egg-info docs/_build

@@ -1,4 +1,4 @@
-"""Everything that differs between Airflow 2.11 and Airflow 3, in one place.
+"""Everything that differs between the supported Airflows (2.11, 3.0 to 3.3), in one place.
 
 Other modules import Airflow's base classes and exceptions from here, never from ``airflow.*``
 directly, so a version difference is handled once. Where ``common.compat`` already bridges a name
@@ -7,6 +7,7 @@ we take it from there.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -23,7 +24,11 @@ from airflow.providers.common.compat.sdk import (
     conf,
     mask_secret,
 )
-from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_3_PLUS
+from airflow.providers.common.compat.version_compat import (
+    AIRFLOW_V_3_0_PLUS,
+    AIRFLOW_V_3_2_PLUS,
+    AIRFLOW_V_3_3_PLUS,
+)
 from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TriggerEvent
 
 if TYPE_CHECKING:
@@ -38,9 +43,24 @@ else:
 #: Airflow 3 does; Airflow 2's BaseTrigger has no template support, so templates would reach Canvas raw.
 TRIGGER_RENDERS_TEMPLATES: bool = hasattr(BaseTrigger, "render_template_fields")
 
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported, found without importing it (Flask AppBuilder is heavy)."""
+    return importlib.util.find_spec(module) is not None
+
+
+#: Whether this Airflow's UI shows the ``canvas`` connection form (relabelled fields, the auth fields).
+#: Airflow 2 and 3.0/3.1 build a provider's form only when Flask AppBuilder and WTForms are installed
+#: (their ProvidersManager imports ``wtforms`` before calling the hook; a plain Airflow 3.0/3.1 has neither,
+#: the FAB provider brings them); Airflow >= 3.2 reads it from the provider info. Without it the UI shows
+#: Airflow's generic form, and the auth settings go in the Extra field as JSON (docs/connection.md).
+CONNECTION_FORM_SHOWN: bool = AIRFLOW_V_3_2_PLUS or (_installed("wtforms") and _installed("flask_appbuilder"))
+
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
+    "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
+    "CONNECTION_FORM_SHOWN",
     "TRIGGER_RENDERS_TEMPLATES",
     "AirflowException",
     "AirflowFailException",
@@ -64,17 +84,23 @@ __all__ = [
 
 
 async def aget_connection(conn_id: str) -> Connection:
-    """Read a connection without blocking the event loop.
+    """Read a connection without blocking the event loop, and without deadlocking the triggerer.
 
-    Airflow 3's task SDK offers ``BaseHook.aget_connection``; calling the sync ``get_connection``
-    from a trigger there can deadlock the triggerer's supervisor channel. Airflow 2 has no async
-    variant, so its (database) read runs in a thread instead.
+    Calling the sync ``get_connection`` from a trigger on Airflow 3 can deadlock the triggerer's
+    supervisor channel, and ``BaseHook.aget_connection`` (Airflow 3.1+) masks the connection's secrets
+    with a synchronous call to the supervisor before Airflow 3.3.2, which raises ``DeadlockImminentError``
+    when another async call is in flight. common-compat's ``get_async_connection`` chooses per version, as
+    its documentation recommends: ``aget_connection`` from 3.3.2 on, otherwise ``get_connection`` in a
+    worker thread (Airflow 2 and 3.0, which have no ``aget_connection``, included). A common-compat
+    too old to offer it gets that worker-thread read, which is safe on every version.
     """
-    if AIRFLOW_V_3_0_PLUS:
-        return await BaseHook.aget_connection(conn_id)  # type: ignore[no-any-return,attr-defined]
-    from asgiref.sync import sync_to_async
+    try:
+        from airflow.providers.common.compat.connection import get_async_connection
+    except ImportError:  # common-compat older than the bridge
+        from asgiref.sync import sync_to_async
 
-    return await sync_to_async(BaseHook.get_connection)(conn_id)  # type: ignore[no-any-return]
+        return await sync_to_async(BaseHook.get_connection)(conn_id)  # type: ignore[no-any-return]
+    return await get_async_connection(conn_id)
 
 
 def default_deferrable() -> bool:

@@ -7,7 +7,11 @@ Airflow reads a connection form from two places, depending on its version (read 
   ``connection-types[].conn-fields`` (custom fields, JSON-schema style) and
   ``connection-types[].ui-field-behaviour`` (hidden, relabelled and placeholder standard fields).
   When either is present, the hook's methods below are not called at all; the 3.x UI
-  (``/ui/connections/hook_meta``) serves only this metadata.
+  (``/ui/connections/hook_meta``) serves only this metadata. That UI shows placeholders on standard
+  fields only, so a custom field's hint travels in its schema's ``examples`` and its description.
+* Airflow 3.0 and 3.1 call the hook as Airflow 2 does, but only when Flask AppBuilder and WTForms are
+  installed (the FAB provider); without them the UI shows its generic form and the auth settings go in
+  the Extra field as JSON (:data:`~airflow_provider_canvas_progress.compat.CONNECTION_FORM_SHOWN`).
 * Airflow 2.x imports the hook and calls ``get_ui_field_behaviour()`` and
   ``get_connection_form_widgets()`` (WTForms fields; only String, Password, Integer and Boolean
   fields are accepted). It ignores the provider-info keys it does not know.
@@ -43,7 +47,8 @@ class FormField:
 
     :param secret: shown as a password field and masked.
     :param choices: the allowed values (a drop-down on Airflow 3).
-    :param placeholder: the hint shown in the empty field (Airflow 2 form).
+    :param placeholder: an example value: the empty field's hint on Airflow < 3.2, the field schema's
+        ``examples`` and the end of its description on Airflow >= 3.2.
     """
 
     name: str
@@ -158,13 +163,18 @@ def connection_form_widgets() -> dict[str, Any]:
 
 def _conn_field(f: FormField) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": ["string", "null"]}
+    description = f.description
     if f.secret:
         schema["format"] = "password"
     if f.choices:
         schema["enum"] = list(f.choices)
     if f.default is not None:
         schema["default"] = f.default
-    return {"label": f.label, "description": f.description, "schema": schema}
+    if f.placeholder and not f.choices:  # a drop-down needs no example
+        # Airflow >= 3.2 applies ui-field-behaviour placeholders to standard fields only.
+        schema["examples"] = [f.placeholder]
+        description = f"{description} Example: {f.placeholder}"
+    return {"label": f.label, "description": description, "schema": schema}
 
 
 def provider_info_connection_type() -> dict[str, Any]:

@@ -1,12 +1,22 @@
-"""Run a DAG with ``dag.test()`` and read back what happened, the same way on Airflow 2 and 3."""
+"""Run a DAG with ``dag.test()`` and read back what happened, the same way on every Airflow.
+
+Task callbacks see the failure as a deployed worker shows it to them, on every version: Airflow's task
+runner puts the error in the callback context (``context["exception"]``) before ``finalize`` runs the
+callbacks, but the in-process runner that ``dag.test()`` uses on Airflow 3.0 to 3.2 calls
+``finalize(ti, state, context, log, error)`` without doing so (Airflow 3.3 does it, Airflow 2 has its
+own path). :func:`run_dag` is the one place that bridges it: while a DAG runs there, ``finalize`` puts
+the error it is given into the context first, as the worker's ``main()`` does.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS
+from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_3_PLUS
 from airflow.utils.session import create_session
 
 from tests.conftest import DAGS
@@ -36,13 +46,36 @@ def load_dag(module: str, dag_id: str) -> Any:
 
 def run_dag(dag: Any, **conf: Any) -> DagResult:
     """``dag.test()`` with ``conf`` as run conf (read by the DAGs through ``params``)."""
-    dag_run = dag.test(run_conf=conf or None)
+    with _callbacks_see_the_error():
+        dag_run = dag.test(run_conf=conf or None)
     with create_session() as session:
         tis = session.query(_ti_class()).filter_by(dag_id=dag.dag_id, run_id=dag_run.run_id).all()
         states = {ti.task_id: (ti.state.value if hasattr(ti.state, "value") else ti.state) for ti in tis}
         xcoms = _xcoms(session, dag.dag_id, dag_run.run_id)
     state = dag_run.state.value if hasattr(dag_run.state, "value") else dag_run.state
     return DagResult(str(state), dag_run.run_id, states, xcoms)
+
+
+@contextlib.contextmanager
+def _callbacks_see_the_error() -> Iterator[None]:
+    """On Airflow 3.0-3.2, give ``dag.test()``'s callbacks ``context["exception"]`` as a worker does."""
+    if not AIRFLOW_V_3_0_PLUS or AIRFLOW_V_3_3_PLUS:
+        yield
+        return
+    # The in-process supervisor imports ``finalize`` from this module each time it runs a task.
+    from airflow.sdk.execution_time import task_runner
+
+    finalize = task_runner.finalize
+
+    def finalize_with_the_error(ti: Any, state: Any, context: Any, log: Any, error: Any = None) -> Any:
+        context["exception"] = error
+        return finalize(ti, state, context, log, error)
+
+    task_runner.finalize = finalize_with_the_error
+    try:
+        yield
+    finally:
+        task_runner.finalize = finalize
 
 
 def _ti_class() -> Any:

@@ -2,8 +2,10 @@
 
 Airflow >= 3.2 reads the form from the provider info (``conn-fields``, ``ui-field-behaviour``) without
 importing the hook; Airflow 2 calls the hook's ``get_connection_form_widgets`` /
-``get_ui_field_behaviour``. The ProvidersManager runs in a fresh interpreter, as in a webserver or
-API server, so nothing this test process imported or cached can help it.
+``get_ui_field_behaviour``, and so do Airflow 3.0 and 3.1, but only when Flask AppBuilder and WTForms
+are installed: without them (a plain Airflow 3.0/3.1) the UI shows the generic form, and the auth
+settings are typed into the Extra field as JSON. The ProvidersManager runs in a fresh interpreter, as in
+a webserver or API server, so nothing this test process imported or cached can help it.
 """
 
 from __future__ import annotations
@@ -72,17 +74,40 @@ def _airflow_3() -> bool:
     return bool(AIRFLOW_V_3_0_PLUS)
 
 
+def _airflow_3_2() -> bool:
+    from airflow_provider_canvas_progress.compat import AIRFLOW_V_3_2_PLUS
+
+    return bool(AIRFLOW_V_3_2_PLUS)
+
+
+def _form_shown() -> bool:
+    from airflow_provider_canvas_progress.compat import CONNECTION_FORM_SHOWN
+
+    return CONNECTION_FORM_SHOWN
+
+
+needs_the_form = pytest.mark.skipif(
+    not _form_shown(), reason="Airflow 3.0/3.1 without Flask AppBuilder and WTForms shows no provider form"
+)
+without_the_form = pytest.mark.skipif(
+    _form_shown(), reason="this Airflow shows the provider's form (Airflow 2, 3.2+, or 3.0/3.1 with FAB)"
+)
+
+
+@needs_the_form
 def test_providers_manager_sees_every_auth_field(seen: dict[str, Any]) -> None:
     assert {w["field_name"] for w in seen["widgets"].values()} == ALL_FIELDS
     assert set(seen["widgets"]) == {f"extra__canvas__{name}" for name in ALL_FIELDS}
 
 
+@needs_the_form
 def test_secret_fields_are_sensitive_and_the_others_are_not(seen: dict[str, Any]) -> None:
     sensitive = {w["field_name"] for w in seen["widgets"].values() if w["is_sensitive"]}
 
     assert sensitive == SECRET_FIELDS
 
 
+@needs_the_form
 def test_standard_fields_are_relabelled_hidden_and_have_placeholders(seen: dict[str, Any]) -> None:
     behaviour = seen["behaviour"]
 
@@ -92,22 +117,26 @@ def test_standard_fields_are_relabelled_hidden_and_have_placeholders(seen: dict[
     assert behaviour["placeholders"]["extra__canvas__token_url"].endswith("/login/oauth2/token")
 
 
+@needs_the_form
 def test_the_hook_is_registered_and_testable(seen: dict[str, Any]) -> None:
     assert seen["hook"] == ["Canvas LMS", True, "airflow_provider_canvas_progress.hooks.canvas.CanvasHook"]
 
 
+@needs_the_form
 def test_labels_are_the_forms_own(seen: dict[str, Any]) -> None:
     titles = {w["field_name"]: w["title"] for w in seen["widgets"].values()}
 
     assert titles == {f.name: f.label for f in connection_form.FIELDS}
 
 
+@needs_the_form
 @pytest.mark.skipif(not _airflow_3(), reason="Airflow 3 reads the form from the provider info")
 def test_airflow_3_reads_the_form_from_provider_info_without_calling_the_hook(seen: dict[str, Any]) -> None:
     assert all(w["dict"] for w in seen["widgets"].values())  # the provider-info (YAML) path
     assert seen["warnings"] == []  # no "get_ui_field_behaviour() is deprecated" for this hook
 
 
+@needs_the_form
 @pytest.mark.skipif(not _airflow_3(), reason="the /ui/connections/hook_meta service is Airflow 3's")
 def test_airflow_3_ui_hook_meta_serves_the_form(seen: dict[str, Any]) -> None:
     (meta,) = seen["hook_meta"]
@@ -123,6 +152,43 @@ def test_airflow_3_ui_hook_meta_serves_the_form(seen: dict[str, Any]) -> None:
         "placeholder": "https://<school>.instructure.com",
     }
     assert meta["standard_fields"]["login"]["hidden"] is True
+
+
+@pytest.mark.skipif(not _airflow_3_2(), reason="Airflow < 3.2 shows placeholders on the extra fields too")
+def test_airflow_3_2_ui_carries_extra_field_hints_in_the_schema_and_description(seen: dict[str, Any]) -> None:
+    (meta,) = seen["hook_meta"]
+    extra = meta["extra_fields"]
+    token_url = extra["token_url"]
+
+    assert token_url["schema"]["examples"] == ["https://<school>.instructure.com/login/oauth2/token"]
+    assert token_url["description"].endswith("Example: https://<school>.instructure.com/login/oauth2/token")
+    assert extra["client_id"]["schema"]["examples"] == ["10000000000001"]
+    assert "examples" not in extra["auth_type"]["schema"]  # a drop-down lists its values itself
+
+
+@without_the_form
+def test_airflow_3_0_and_3_1_without_fab_show_the_generic_form(seen: dict[str, Any]) -> None:
+    assert seen["widgets"] == {}
+    assert seen["behaviour"] is None  # no relabelled Host, no hidden Login: the generic form
+
+
+@without_the_form
+def test_airflow_3_0_and_3_1_without_fab_read_the_auth_fields_from_the_extra_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    extra = {
+        "auth_type": "oauth2_refresh",
+        "client_id": "10000000000001",
+        "client_secret": "s3cret",
+        "refresh_token": "r",
+    }
+    conn = {"conn_type": "canvas", "host": "https://school.instructure.com", "extra": json.dumps(extra)}
+    monkeypatch.setenv("AIRFLOW_CONN_CANVAS_JSON_EXTRAS", json.dumps(conn))
+
+    settings = CanvasHook(canvas_conn_id="canvas_json_extras").settings
+
+    assert settings.auth_type == "oauth2_refresh"
+    assert settings.unknown_extras == ()
 
 
 @pytest.mark.skipif(_airflow_3(), reason="Airflow 2 builds the form from the hook's WTForms fields")
