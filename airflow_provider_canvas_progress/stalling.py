@@ -34,12 +34,6 @@ def check_stalled_after(value: Any, *, poll_interval: float, task_id: str) -> fl
     return parse_stalled_after(value, poll_interval=poll_interval, what=f"{task_id}: stalled_after")
 
 
-def state_store(context: Any) -> Any | None:
-    """The task state store of this try (Airflow >= 3.3 puts it in the context), or None."""
-    getter = getattr(context, "get", None)
-    return getter("task_state_store") if callable(getter) else None
-
-
 class TaskStallWatch:
     """One task's stall watch over a job it reads itself.
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_canvas_progress.compat import Context
+from airflow_provider_canvas_progress.compat import Context, task_state_store
 from airflow_provider_canvas_progress.core.durable import (
     STORE_KEY,
     Action,
@@ -30,7 +30,6 @@ from airflow_provider_canvas_progress.core.durable import (
 )
 from airflow_provider_canvas_progress.core.kinds import JobKind
 from airflow_provider_canvas_progress.exceptions import CanvasNotFoundError
-from airflow_provider_canvas_progress.stalling import state_store
 from airflow_provider_canvas_progress.waiting import WaitPolicy
 
 #: XCom key of the job reference this try works on (``{"ref", "started_by_try", "attached_by_try"}``).
@@ -64,7 +63,7 @@ class DurableStart:
         :returns: what was done, the job's reference and the job as last read.
         """
         try_number = int(getattr(context["ti"], "try_number", 1) or 1)
-        store = state_store(context)
+        store = task_state_store(context)
         if store is None:
             if find_earlier is None or not self.durable:
                 self.log.info("%s", without_store(durable=self.durable, why=NO_STORE).line)
