@@ -137,6 +137,10 @@ class WaitPolicy:
             progress_id=progress_id,
         )
 
+    def ended_well(self, job: Any) -> bool:
+        """Whether an ended job's outcome is one the task does not fail on (a retry may keep it)."""
+        return self.kind.outcome(job, self.matcher) not in self.fail_on
+
     def stalled(self, job: Any, message: str, context: Context | None = None) -> dict[str, Any]:
         """The task's return value for a job that stalled (outcome ``stalled``), or the failure.
 

@@ -30,7 +30,6 @@ from airflow_provider_canvas_progress.core.durable import (
 )
 from airflow_provider_canvas_progress.core.kinds import JobKind
 from airflow_provider_canvas_progress.exceptions import CanvasNotFoundError
-from airflow_provider_canvas_progress.waiting import WaitPolicy
 
 #: XCom key of the job reference this try works on (``{"ref", "started_by_try", "attached_by_try"}``).
 JOB_XCOM_KEY = "canvas_job"
@@ -51,12 +50,13 @@ class DurableStart:
         context: Context,
         *,
         kind: JobKind[Any, Any],
-        policy: WaitPolicy,
+        ended_well: Callable[[Any], bool],
         start: Callable[[], tuple[Any, Any]],
         find_earlier: Callable[[], tuple[Any, Any] | None] | None = None,
     ) -> tuple[Action, Any, Any]:
         """Decide, and start a job only when the decision says so.
 
+        :param ended_well: whether an ended job ended with an outcome the task does not fail on.
         :param start: starts a new job; returns its reference and the job as Canvas answered.
         :param find_earlier: where there is no store, looks for the job an earlier try started
             (returns its reference and the job, or None); only kinds that can tell give one.
@@ -92,7 +92,7 @@ class DurableStart:
                     kind.job_id(job),
                     kind.observation(job),
                     pending=kind.is_pending(job),
-                    ended_well=kind.outcome(job, policy.matcher) not in policy.fail_on,
+                    ended_well=ended_well(job),
                 )
         decision = decide(stored, read_back, durable=self.durable, try_number=try_number)
         self.log.info("%s", decision.line)

@@ -147,7 +147,9 @@ class CanvasStartJobOperator(DurableStart, DeferredWait, BaseOperator):  # type:
         with failing_fast():
             self.prepare()
             policy = self._policy()
-            action, _, progress = self._start_or_attach(context, kind=policy.kind, policy=policy, start=self._start)
+            action, _, progress = self._start_or_attach(
+                context, kind=policy.kind, ended_well=policy.ended_well, start=self._start
+            )
         self._progress_id = progress.id
         if action is Action.RETURN or not self.wait_for_completion:
             return self._pending_or_result(progress, policy, context)
