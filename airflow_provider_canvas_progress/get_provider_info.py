@@ -29,11 +29,25 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.hooks.canvas"]}],
-        "sensors": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.sensors.progress"]}],
+        "sensors": [
+            {
+                "integration-name": "Canvas LMS",
+                "python-modules": [
+                    f"{PACKAGE}.sensors.progress",
+                    f"{PACKAGE}.sensors.sis",
+                    f"{PACKAGE}.sensors.reports",
+                ],
+            }
+        ],
         "operators": [
             {
                 "integration-name": "Canvas LMS",
-                "python-modules": [f"{PACKAGE}.operators.progress", f"{PACKAGE}.operators.jobs"],
+                "python-modules": [
+                    f"{PACKAGE}.operators.progress",
+                    f"{PACKAGE}.operators.jobs",
+                    f"{PACKAGE}.operators.sis",
+                    f"{PACKAGE}.operators.reports",
+                ],
             }
         ],
         "triggers": [{"integration-name": "Canvas LMS", "python-modules": [f"{PACKAGE}.triggers.progress"]}],

@@ -43,6 +43,8 @@ from airflow_provider_canvas_progress.triggers.job import CanvasJobTrigger
 PROGRESS_XCOM_KEY = "progress"
 #: Extra time given to Airflow's own deferral timeout, which only backs up the trigger's deadline.
 DEFERRAL_GRACE = timedelta(minutes=5)
+#: The longest wait a timeout may ask for: a year. Longer is a typo (``1e300`` cannot even be a deadline).
+MAX_WAIT_TIMEOUT = 366 * 86_400.0
 #: ``stalled`` only ever happens with ``stalled_after`` set; then it fails the task by default.
 DEFAULT_FAIL_ON = ("failed", "cancelled", "stalled")
 
@@ -198,8 +200,11 @@ def failing_fast() -> Iterator[None]:
 def validate_timing(poll_interval: float, timeout: float | None) -> None:
     """Refuse timings that cannot work, naming the parameter (at DAG parse time)."""
     check_interval(poll_interval, what="poll_interval/poke_interval")
-    if timeout is not None and not timeout > 0:
-        raise CanvasConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}.")
+    if timeout is not None and not 0 < timeout <= MAX_WAIT_TIMEOUT:  # NaN fails too
+        raise CanvasConfigurationError(
+            f"timeout must be > 0 seconds and at most {MAX_WAIT_TIMEOUT:.0f} (a year), or None for no deadline; "
+            f"got {timeout!r}."
+        )
 
 
 def build_trigger(
@@ -318,8 +323,15 @@ class DeferredWait:
         self.defer(trigger=trigger, method_name="execute_complete", kwargs=kwargs, timeout=backstop)  # type: ignore[attr-defined]
 
     def _resume(self, context: Context, event: Any) -> Any:
-        """Read the trigger's event (validated) into the task's result, cancelling on timeout or stall
-        if asked."""
+        """Read the trigger's event (validated) into the task's result, cancelling on timeout or stall if asked.
+
+        The connection is read first: that registers its secrets with the masker of this worker,
+        which is not the one that deferred, and redacts them from an event an older triggerer wrote.
+        """
+        try:
+            event = self.hook.settings.redactor.value(event)
+        except Exception as error:  # no connection to read now: nothing to mask; the event is still validated
+            self.log.warning("Could not read Canvas connection %r on resume: %s", self.canvas_conn_id, error)
         if isinstance(event, dict) and event.get("status") == WaitStatus.STALLED.value:
             self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
         try:

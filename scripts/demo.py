@@ -8,7 +8,10 @@ What it does, all on this machine:
 3. runs ``airflow dags test canvas_nightly_course_batch`` twice: with the default parameters (the
    job completes: ``report`` runs) and with course ids Canvas does not know (the job fails with
    "0 courses processed": ``alert`` runs);
-4. after each run prints every task's state and the final Progress, read from the run's XComs.
+4. runs ``airflow dags test canvas_nightly_sis_import`` three times on folders of CSVs it writes:
+   a full export (imported: ``report``), one with a row Canvas refuses (``report_with_warnings``),
+   and a truncated one that batch mode would delete too much for (``alert_threshold``);
+5. after each run prints every task's state and the final result, read from the run's XComs.
 
 Airflow's own output goes to log files in the temporary home (their paths are printed; the tail is
 shown when something goes wrong). The simulator is stopped whatever happens. The exit status is
@@ -29,14 +32,42 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DAG_ID = "canvas_nightly_course_batch"
-DAG_FILE = ROOT / "example_dags" / f"{DAG_ID}.py"
-TASKS = ("start_batch", "wait", "route", "report", "alert", "cleanup")
+SIS_DAG_ID = "canvas_nightly_sis_import"
+DAG_FILES = [ROOT / "example_dags" / f"{dag_id}.py" for dag_id in (DAG_ID, SIS_DAG_ID)]
+TASKS = {
+    DAG_ID: ("start_batch", "wait", "route", "report", "alert", "cleanup"),
+    SIS_DAG_ID: (
+        "check_folder", "import_sis", "route", "report", "report_with_warnings", "alert_failed", "alert_threshold",
+        "alert_aborted",
+    ),
+}  # fmt: skip
+#: The task whose return value is the job's final state, per DAG.
+RESULT_TASK = {DAG_ID: "wait", SIS_DAG_ID: "import_sis"}
+#: The nightly SIS exports the SIS scenarios import (written into the temporary home).
+SIS_EXPORTS = {
+    "full": {
+        "terms.csv": "term_id,name,status\nFA24,Fall 2024,active\n",
+        "courses.csv": "course_id,short_name,long_name,term_id,status\n"
+        + "".join(f"C{i},C{i},Course {i},FA24,active\n" for i in range(1, 5)),
+        "users.csv": "user_id,login_id,first_name,last_name,status\nU1,ada@example.edu,Ada,Lovelace,active\n",
+        "enrollments.csv": "course_id,user_id,role,status\nC1,U1,student,active\n",
+    },
+    "refused_row": {
+        "users.csv": "user_id,login_id,first_name,last_name,status\nU1,ada@example.edu,Ada,Lovelace,active\n"
+        "U2,,Bob,NoLogin,active\n",
+        "courses.csv": "course_id,short_name,long_name,term_id,status\n"
+        + "".join(f"C{i},C{i},Course {i},FA24,active\n" for i in range(1, 5)),
+        "enrollments.csv": "course_id,user_id,role,status\nC1,U1,student,active\n",
+    },
+    "truncated": {"courses.csv": "course_id,short_name,long_name,term_id,status\nC1,C1,Course 1,FA24,active\n"},
+}
 #: How long a simulated job stays queued, then runs (seconds).
 QUEUED_SECONDS, JOB_SECONDS = 0.5, 2.0
 SIMULATOR_START_TIMEOUT = 30.0
@@ -45,11 +76,22 @@ AIRFLOW_COMMAND_TIMEOUT = 300.0
 
 @dataclass(frozen=True)
 class Scenario:
-    """One ``airflow dags test`` run and the task states it must end with."""
+    """One ``airflow dags test`` run and the task states it must end with.
+
+    ``sis_export`` names the folder of :data:`SIS_EXPORTS` the run imports (its path goes into the conf).
+    """
 
     title: str
     conf: dict[str, Any] | None
     expected: dict[str, str]
+    dag_id: str = DAG_ID
+    sis_export: str | None = None
+
+
+def _sis_expected(branch: str) -> dict[str, str]:
+    states = {task: "skipped" for task in TASKS[SIS_DAG_ID]}
+    states.update({"check_folder": "success", "import_sis": "success", "route": "success", branch: "success"})
+    return states
 
 
 SCENARIOS = (
@@ -76,6 +118,27 @@ SCENARIOS = (
             "alert": "success",
             "cleanup": "skipped",
         },
+    ),
+    Scenario(
+        "3. SIS import of a full export (batch mode, term FA24) -> imported",
+        None,
+        _sis_expected("report"),
+        SIS_DAG_ID,
+        "full",
+    ),
+    Scenario(
+        "4. SIS import of an export with a user lacking login_id -> imported_with_messages",
+        None,
+        _sis_expected("report_with_warnings"),
+        SIS_DAG_ID,
+        "refused_row",
+    ),
+    Scenario(
+        "5. SIS import of a truncated export -> change_threshold aborts it, nothing deleted",
+        None,
+        _sis_expected("alert_threshold"),
+        SIS_DAG_ID,
+        "truncated",
     ),
 )
 
@@ -118,6 +181,15 @@ def run_logged(command: list[str], env: dict[str, str], log: Path, what: str) ->
             raise DemoError(f"{what} took over {AIRFLOW_COMMAND_TIMEOUT:.0f} s; see {log}\n{tail(log)}") from None
     if done.returncode != 0:
         raise DemoError(f"{what} exited with status {done.returncode}; see {log}\n{tail(log)}")
+
+
+def write_export(home: Path, name: str) -> Path:
+    """Write one of :data:`SIS_EXPORTS` as a folder of CSV files and return the folder."""
+    folder = home / "sis" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    for file, text in SIS_EXPORTS[name].items():
+        (folder / file).write_text(text)
+    return folder
 
 
 def tail(log: Path, lines: int = 40) -> str:
@@ -169,6 +241,15 @@ class Simulator:
     def connection(self) -> str:
         return json.dumps({"conn_type": "canvas", "host": self.base_url, "password": self.token})
 
+    def add_sis_term(self, name: str, sis_term_id: str) -> None:
+        """Give the root account the term the SIS example's batch mode names (control API, no token)."""
+        body = json.dumps({"name": name, "sis_term_id": sis_term_id}).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/__sim__/sis/terms", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            answer.read()
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -181,7 +262,7 @@ class Simulator:
 
 
 def last_run(dag_id: str) -> tuple[str, str, dict[str, str], dict[str, Any] | None]:
-    """The newest run of ``dag_id``: run id, run state, task states and ``wait``'s Progress."""
+    """The newest run of ``dag_id``: run id, run state, task states and the job's final state."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
@@ -192,7 +273,7 @@ def last_run(dag_id: str) -> tuple[str, str, dict[str, str], dict[str, Any] | No
             raise DemoError(f"no run of {dag_id} was recorded")
         tis = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run.run_id).all()
         states = {ti.task_id: _text(ti.state) for ti in tis}
-        progress = _xcom(session, dag_id, run.run_id, "wait")
+        progress = _xcom(session, dag_id, run.run_id, RESULT_TASK[dag_id])
         return run.run_id, _text(run.state), states, progress
 
 
@@ -213,16 +294,23 @@ def _xcom(session: Any, dag_id: str, run_id: str, task_id: str) -> Any:
 
 
 def show(scenario: Scenario, run_id: str, run_state: str, states: dict[str, str], progress: Any) -> bool:
-    """Print the task table and the Progress; return whether every task is as expected."""
+    """Print the task table and the final state; return whether every task is as expected."""
     print(f"   run {run_id}: {run_state}")
-    print(f"   {'task':<12} {'state':<16} expected")
+    print(f"   {'task':<22} {'state':<16} expected")
     ok = True
-    for task_id in TASKS:
+    for task_id in TASKS[scenario.dag_id]:
         state, expected = states.get(task_id, "(none)"), scenario.expected[task_id]
         mark = "" if state == expected else "   <-- unexpected"
         ok = ok and state == expected
-        print(f"   {task_id:<12} {state:<16} {expected}{mark}")
-    if isinstance(progress, dict):
+        print(f"   {task_id:<22} {state:<16} {expected}{mark}")
+    if scenario.dag_id == SIS_DAG_ID and isinstance(progress, dict):
+        print("   final SIS import (import_sis's XCom):")
+        for key in ("id", "workflow_state", "outcome", "counts", "warnings", "threshold_abort"):
+            value = progress.get(key)
+            if key == "counts" and isinstance(value, dict):
+                value = {k: v for k, v in value.items() if v}
+            print(f"     {key:<15} {value}")
+    elif isinstance(progress, dict):
         print("   final Progress (wait's XCom):")
         for key in ("id", "tag", "workflow_state", "outcome", "completion", "url"):
             print(f"     {key:<15} {progress.get(key)}")
@@ -243,8 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(tempfile.mkdtemp(prefix="canvas-demo-"))
     (home / "dags").mkdir()
     (home / "logs").mkdir()
-    # Only this example in the dags folder: `dags test` parses the whole folder.
-    shutil.copy(DAG_FILE, home / "dags" / DAG_FILE.name)
+    # Only these examples in the dags folder: `dags test` parses the whole folder.
+    for dag_file in DAG_FILES:
+        shutil.copy(dag_file, home / "dags" / dag_file.name)
     env = airflow_env(home)
     airflow = [sys.executable, "-m", "airflow"]
     simulator = Simulator(home)
@@ -262,13 +351,18 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.clear()
         os.environ.update(env)
 
+        simulator.add_sis_term("Fall 2024", "FA24")
         for number, scenario in enumerate(SCENARIOS, start=1):
             print(f"\n{scenario.title}")
-            conf = [] if scenario.conf is None else ["--conf", json.dumps(scenario.conf)]
+            conf_values = dict(scenario.conf or {})
+            if scenario.sis_export is not None:
+                conf_values["sis_directory"] = str(write_export(home, scenario.sis_export))
+            conf = ["--conf", json.dumps(conf_values)] if conf_values else []
             log = home / "logs" / f"dags-test-{number}.log"
-            print(f"   $ {shlex.join(['airflow', 'dags', 'test', DAG_ID, *conf])}", flush=True)
-            run_logged([*airflow, "dags", "test", DAG_ID, *conf], env, log, f"airflow dags test ({scenario.title})")
-            run_id, run_state, states, progress = last_run(DAG_ID)
+            dag_id = scenario.dag_id
+            print(f"   $ {shlex.join(['airflow', 'dags', 'test', dag_id, *conf])}", flush=True)
+            run_logged([*airflow, "dags", "test", dag_id, *conf], env, log, f"airflow dags test ({scenario.title})")
+            run_id, run_state, states, progress = last_run(dag_id)
             if not show(scenario, run_id, run_state, states, progress):
                 ok = False
                 print(f"   Unexpected task states. The end of Airflow's output ({log}):\n{tail(log)}")
@@ -283,7 +377,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(home, ignore_errors=True)
     took = time.monotonic() - started
     if ok:
-        print(f"\nDemo passed in {took:.0f} s: the completed job ran 'report', the failed one ran 'alert'.")
+        print(
+            f"\nDemo passed in {took:.0f} s: the completed job ran 'report', the failed one 'alert'; the SIS "
+            "imports ran 'report', 'report_with_warnings' and 'alert_threshold'."
+        )
         if not args.keep:
             print("(temporary Airflow home removed; run with --keep to keep its logs)")
         return 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from airflow_provider_canvas_progress.core.errors import InvalidProgressIdError
-from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.core.progress import Progress, shown
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 
 #: Canvas global ids are ``shard * 10**13 + local``; ``"<shard>~<local>"`` is its short form.
@@ -70,7 +70,7 @@ class ProgressRef:
         if body.startswith("lti/"):
             course, sep, progress = body[4:].partition("/")
             if not sep:
-                raise InvalidProgressIdError(f"{what} {text!r} is not of the form 'progress:lti/<course>/<id>'.")
+                raise InvalidProgressIdError(f"{what} {shown(text)} is not of the form 'progress:lti/<course>/<id>'.")
             return cls(
                 parse_id_text(progress, what=what), lti_course_id=parse_id_text(course, what=f"{what} (course id)")
             )
@@ -97,7 +97,7 @@ def parse_id_text(text: str, *, what: str = "progress_id") -> str:
         shard, local = int(match["shard"]), int(match["local"])
         if local > 0 and local < SHARD_FACTOR:
             return str(shard * SHARD_FACTOR + local)
-    raise InvalidProgressIdError(f"{what} {text!r} is not a Canvas id. Expected {_FORMS}.")
+    raise InvalidProgressIdError(f"{what} {shown(text)} is not a Canvas id. Expected {_FORMS}.")
 
 
 def parse_progress_ref(
@@ -119,17 +119,19 @@ def parse_progress_ref(
     if isinstance(value, Mapping):
         if "id" not in value:
             raise InvalidProgressIdError(
-                f"{what} is a dict without an 'id' key ({sorted(value)!r}). Expected {_FORMS}."
+                f"{what} is a dict without an 'id' key ({shown(sorted(map(str, value)))}). Expected {_FORMS}."
             )
         return parse_progress_ref(value["id"], settings, what=f"{what}['id']")
     if isinstance(value, bool) or value is None:
-        raise InvalidProgressIdError(f"{what} is {value!r}. Expected {_FORMS}.")
+        raise InvalidProgressIdError(f"{what} is {shown(value)}. Expected {_FORMS}.")
     if isinstance(value, int):
-        if value <= 0:
-            raise InvalidProgressIdError(f"{what} {value!r} is not a Canvas id (ids are positive). Expected {_FORMS}.")
+        if value <= 0 or value >= 10**_MAX_ID_TEXT:
+            raise InvalidProgressIdError(
+                f"{what} {shown(value)} is not a Canvas id (ids are positive). Expected {_FORMS}."
+            )
         return ProgressRef(str(value))
     if not isinstance(value, str):
-        raise InvalidProgressIdError(f"{what} is a {type(value).__name__} ({value!r}). Expected {_FORMS}.")
+        raise InvalidProgressIdError(f"{what} is a {type(value).__name__} ({shown(value)}). Expected {_FORMS}.")
     text = value.strip()
     if not text:
         raise InvalidProgressIdError(f"{what} is empty. Expected {_FORMS}.")
@@ -142,13 +144,13 @@ def _parse_url(text: str, settings: CanvasSettings | None, *, what: str) -> Prog
     try:
         parts = urlsplit(text)
     except ValueError:  # e.g. an unclosed "[" in the host
-        raise InvalidProgressIdError(f"{what} {text!r} is not a valid URL. Expected {_FORMS}.") from None
+        raise InvalidProgressIdError(f"{what} {shown(text)} is not a valid URL. Expected {_FORMS}.") from None
     if parts.scheme or parts.netloc:
         if settings is None:
             raise InvalidProgressIdError(
-                f"{what} {text!r} is a URL, but there is no connection to check its host against."
+                f"{what} {shown(text)} is a URL, but there is no connection to check its host against."
             )
-        settings.check_same_origin(text, what=f"{what} {text!r}")
+        settings.check_same_origin(text, what=f"{what} {shown(text)}")
     path = parts.path
     match = _API_PATH.match(path)
     if match:
@@ -160,6 +162,6 @@ def _parse_url(text: str, settings: CanvasSettings | None, *, what: str) -> Prog
             lti_course_id=parse_id_text(match["course"], what=f"{what} (course id)"),
         )
     raise InvalidProgressIdError(
-        f"{what} {text!r} is a URL but not a Progress URL (expected a path like /api/v1/progress/123 "
+        f"{what} {shown(text)} is a URL but not a Progress URL (expected a path like /api/v1/progress/123 "
         f"or /api/lti/courses/7/progress/123). Expected {_FORMS}."
     )

@@ -26,6 +26,7 @@ from typing import Any
 from airflow_provider_canvas_progress.core.auth import is_renewable
 from airflow_provider_canvas_progress.core.errors import CanvasAuthError, CanvasError, CanvasThrottledError
 from airflow_provider_canvas_progress.core.protocol import CanvasRequest, CanvasResponse, rate_limit_reading
+from airflow_provider_canvas_progress.core.redact import Redactor
 from airflow_provider_canvas_progress.core.retry import (
     RatePacer,
     RetryPolicy,
@@ -127,6 +128,8 @@ class CallPlan:
     :param renewable: whether a refused token may be renewed once (developer-key connections).
     :param refused_again: explains a second refusal right after a renewal.
     :param jitter: source of back-off jitter in [0, 1), injectable for tests.
+    :param redactor: hides the connection's secrets (and the token sent) in everything made of an
+        answer -- the value, errors, log lines -- since Canvas or a proxy may echo them back.
     """
 
     def __init__(
@@ -142,6 +145,7 @@ class CallPlan:
         renewable: bool = False,
         refused_again: Callable[[CanvasAuthError], CanvasError] | None = None,
         jitter: Callable[[], float] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.call = call
         self.policy = policy
@@ -156,6 +160,7 @@ class CallPlan:
         self._renewable = renewable
         self._refused_again = refused_again
         self._jitter = jitter
+        self._redactor = redactor if redactor is not None else Redactor()
         self._token: str | None = None
         self._refused: tuple[str, CanvasError] | None = None
         self._renewed = False
@@ -201,27 +206,28 @@ class CallPlan:
         """The driver obtained the token to send."""
         self._token = token
         self._refused = None
+        self._redactor = self._redactor.with_secret(token)
 
     def answered(self, response: CanvasResponse) -> None:
         """The server answered the last :class:`Send`."""
         if self._pacer is not None:
             remaining, warning = rate_limit_reading(response)
             if warning is not None:
-                self.warnings.append(f"{self.call.label}: {warning}")
+                self.warnings.append(self._redactor.text(f"{self.call.label}: {warning}"))
             self._pacer.observe(remaining)
         resending, self._resending = self._resending, False
         try:
             value = self._read(response) if self._read is not None else None
-        except CanvasThrottledError as error:
-            if self._pacer is not None:
+        except CanvasError as raised:
+            error = self._redactor.error(raised)
+            if isinstance(error, CanvasThrottledError) and self._pacer is not None:
                 self._pacer.observe_throttled()
-            self.failed(error)
-        except CanvasAuthError as error:
-            self._refused_token(error, resending=resending)
-        except CanvasError as error:
-            self.failed(error)
+            if isinstance(error, CanvasAuthError):
+                self._refused_token(error, resending=resending)
+            else:
+                self.failed(error)
         else:
-            self._outcome = Done(value)
+            self._outcome = Done(self._redactor.value(value) if self._redactor else value)
 
     def no_answer(self, reason: str, *, connected: bool) -> None:
         """The last :class:`Send` got no answer; ``connected`` when the request may have reached the server."""
@@ -229,6 +235,7 @@ class CallPlan:
 
     def failed(self, error: CanvasError) -> None:
         """The attempt failed with ``error`` (an answer's error, no token, a limit passed)."""
+        error = self._redactor.error(error)
         self._resending = False
         if not is_retryable(error, idempotent=self.call.idempotent) or self.attempt >= self.policy.max_attempts:
             self._outcome = Fail(error)

@@ -49,13 +49,18 @@ class WorkflowState(str, Enum):
                 pass
         where = f"Progress {progress_id}" if progress_id else "A Progress"
         raise CanvasUnknownStateError(
-            f"{where} reports workflow_state {value!r}, which this provider does not know "
+            f"{where} reports workflow_state {shown(value)}, which this provider does not know "
             f"(known: {', '.join(s.value for s in cls)}). It is not treated as success. "
             "Check the job in Canvas, and upgrade airflow-provider-canvas-progress if Canvas "
             "has added a state.",
             progress_id=progress_id,
         )
 
+
+#: Canvas ids are 64-bit; this leaves room for any id form while refusing a 5,000-digit "id".
+_MAX_ID_DIGITS = 64
+#: How much of a Progress message ``describe`` quotes: enough for Canvas's messages, bounded for a hostile one.
+MESSAGE_SHOWN = 500
 
 _PENDING = frozenset({WorkflowState.QUEUED, WorkflowState.RUNNING, WorkflowState.WAITING_FOR_EXTERNAL_TOOL})
 
@@ -106,7 +111,7 @@ class Progress:
             parts.append(f"at {self.completion:.1f}%")
         text = " ".join(parts)
         if self.message:
-            text += f"; Canvas says: {self.message!r}"
+            text += f"; Canvas says: {shown(self.message, MESSAGE_SHOWN)}"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,7 +149,7 @@ def parse_progress(payload: object, *, source: str = "Canvas") -> Progress:
 
     def bad(key: str, expected: str) -> CanvasResponseError:
         return CanvasResponseError(
-            f"{source} answered a Progress whose {key!r} is {payload.get(key)!r}; expected {expected}.",
+            f"{source} answered a Progress whose {key!r} is {shown(payload.get(key))}; expected {expected}.",
             progress_id=progress_id,
         )
 
@@ -174,21 +179,10 @@ def parse_progress(payload: object, *, source: str = "Canvas") -> Progress:
         if value is None:
             times[key] = None
             continue
-        if not isinstance(value, str):
-            raise bad(key, "an ISO 8601 timestamp")
-        fast = _canvas_timestamp(value)
-        if fast is not None:
-            times[key] = fast
-            continue
         try:
-            # exact=True: without it pendulum silently turns "2013-01-15" or "15:00" into a
-            # DateTime (the latter on today's date), which Canvas never sends.
-            parsed = pendulum.parse(value, exact=True)
-        except (ValueError, pendulum.parsing.exceptions.ParserError):
-            raise bad(key, "an ISO 8601 timestamp") from None
-        if not isinstance(parsed, pendulum.DateTime):
-            raise bad(key, "an ISO 8601 timestamp with a date and a time")
-        times[key] = parsed
+            times[key] = parse_timestamp(value)
+        except ValueError as expected:
+            raise bad(key, str(expected)) from None
 
     known = _KNOWN_KEYS
     return Progress(
@@ -219,6 +213,27 @@ _KNOWN_KEYS = frozenset(
 
 #: How Canvas writes timestamps (ISO 8601 from Rails' JSON encoder): ``Z`` or an offset, optional fraction.
 _CANVAS_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def parse_timestamp(value: object) -> pendulum.DateTime:
+    """Read a Canvas timestamp (Canvas's own form fast, other ISO 8601 through pendulum).
+
+    :raises ValueError: naming what was expected (``an ISO 8601 timestamp``...), for messages.
+    """
+    if not isinstance(value, str):
+        raise ValueError("an ISO 8601 timestamp")
+    fast = _canvas_timestamp(value)
+    if fast is not None:
+        return fast
+    try:
+        # exact=True: without it pendulum silently turns "2013-01-15" or "15:00" into a
+        # DateTime (the latter on today's date), which Canvas never sends.
+        parsed = pendulum.parse(value, exact=True)
+    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        raise ValueError("an ISO 8601 timestamp") from None
+    if not isinstance(parsed, pendulum.DateTime):
+        raise ValueError("an ISO 8601 timestamp with a date and a time")
+    return parsed
 
 
 def _canvas_timestamp(value: str) -> pendulum.DateTime | None:
@@ -253,8 +268,20 @@ def _id(payload: Mapping[str, Any], key: str, source: str, *, required: bool = F
         return None
     if isinstance(value, bool):
         pass
-    elif isinstance(value, int) and value >= 0:
+    elif isinstance(value, int) and 0 <= value < 10**_MAX_ID_DIGITS:
         return str(value)
-    elif isinstance(value, str) and value.isascii() and value.isdigit():
+    elif isinstance(value, str) and len(value) <= _MAX_ID_DIGITS and value.isascii() and value.isdigit():
         return value
-    raise CanvasResponseError(f"{source} answered a Progress whose {key!r} is {value!r}; expected an id.")
+    raise CanvasResponseError(f"{source} answered a Progress whose {key!r} is {shown(value)}; expected an id.")
+
+
+def shown(value: object, limit: int = 100) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters.
+
+    What Canvas sent is quoted in messages, and a hostile answer can make it a 10 MB string or a
+    5,000-digit number (whose ``repr`` raises ``ValueError`` past Python's 4,300-digit limit).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"a number of about {value.bit_length() * 3 // 10} digits"
+    text = repr(value if not isinstance(value, str) else value[: limit + 1])
+    return text if len(text) <= limit else text[:limit] + "…"

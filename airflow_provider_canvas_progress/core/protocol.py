@@ -335,5 +335,7 @@ def _origin_only(url: str) -> str:
         port = parts.port
     except ValueError:  # a port out of range must not turn a redirect into a crash
         port = None
-    scheme = f"{parts.scheme}://" if parts.scheme else "//"
+    scheme = f"{parts.scheme[:20]}://" if parts.scheme else "//"
+    if len(host) > 253:  # longer than any DNS name: quote its start only
+        host = host[:64] + "…"
     return f"{scheme}{host}" + (f":{port}" if port else "")

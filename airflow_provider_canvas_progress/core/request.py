@@ -17,6 +17,9 @@ from airflow_provider_canvas_progress.core.settings import CanvasSettings
 USER_AGENT = "airflow-provider-canvas-progress"
 
 Pairs = list[tuple[str, str]]
+#: Deepest nesting of parameters: Canvas's deepest (``grade_data[:assignment][:student][posted_grade]``)
+#: is three; a parameter nested thousands deep would exhaust the stack instead of being refused.
+MAX_PARAM_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ def endpoint_path(endpoint: str, settings: CanvasSettings, *, what: str = "endpo
     text = endpoint.strip()
     if not text:
         raise CanvasConfigurationError(f"{what} is empty; give a Canvas API path such as /api/v1/users/self.")
+    if not text.isprintable():  # a line break would split the request line: header injection
+        raise CanvasConfigurationError(f"{what} contains a line break or a control character; give a plain path.")
     # Only a scheme before the query makes an absolute URL: "courses?next=https://..." is a path.
     if "://" in text.split("?", 1)[0]:
         settings.check_same_origin(text, what=f"{what} {text!r}")
@@ -83,20 +88,27 @@ def flatten(values: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> Pai
     return pairs
 
 
-def _flatten_into(pairs: Pairs, key: str, value: Any) -> None:
+def _flatten_into(pairs: Pairs, key: str, value: Any, depth: int = 0) -> None:
     if value is None:
         return
+    if depth > MAX_PARAM_DEPTH:
+        raise CanvasConfigurationError(
+            f"Parameter {key[:80]!r}… is nested more than {MAX_PARAM_DEPTH} deep; Canvas's nest a few deep at most."
+        )
     if isinstance(value, bool):
         pairs.append((key, "true" if value else "false"))
     elif isinstance(value, Mapping):
         for sub, item in value.items():
-            _flatten_into(pairs, f"{key}[{sub}]", item)
+            _flatten_into(pairs, f"{key}[{sub}]", item, depth + 1)
     elif isinstance(value, (list, tuple, set, frozenset)):
         name = key if key.endswith("[]") else f"{key}[]"
         for item in value:
-            _flatten_into(pairs, name, item)
+            _flatten_into(pairs, name, item, depth + 1)
     else:
-        pairs.append((key, str(value)))
+        try:
+            pairs.append((key, str(value)))
+        except ValueError:  # an int past Python's 4,300-digit conversion limit
+            raise CanvasConfigurationError(f"Parameter {key[:80]!r} is a number too large to send.") from None
 
 
 def build_request(

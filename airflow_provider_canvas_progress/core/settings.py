@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from airflow_provider_canvas_progress.core.auth import (
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, ForeignHostError
 from airflow_provider_canvas_progress.core.extras import EXTRA_RANGES as EXTRA_RANGES
 from airflow_provider_canvas_progress.core.extras import ExtraReader, check_header_safe, strip_prefixes
+from airflow_provider_canvas_progress.core.redact import Redactor
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ATTEMPTS = 6
@@ -136,6 +138,11 @@ class CanvasSettings:
         """Every secret of the connection (token, client secret, refresh token, key), for masking."""
         found = (self.token, *(self.credentials.secrets() if self.credentials is not None else ()))
         return tuple(secret for secret in found if secret)
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        """Hides these secrets in whatever is built from an answer (an echo of the token, say)."""
+        return Redactor(self.secrets)
 
     def check_same_origin(self, url: str, *, what: str) -> None:
         """Refuse an absolute URL on any host but the connection's, so the token goes nowhere else.

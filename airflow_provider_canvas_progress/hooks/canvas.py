@@ -30,7 +30,7 @@ from airflow_provider_canvas_progress.core.pagination import DEFAULT_MAX_PAGES, 
 from airflow_provider_canvas_progress.core.progress import Progress
 from airflow_provider_canvas_progress.core.protocol import CanvasRequest, build_request
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
-from airflow_provider_canvas_progress.hooks import access, connections, drivers
+from airflow_provider_canvas_progress.hooks import access, connections, drivers, reports, sis
 from airflow_provider_canvas_progress.hooks.gates import _gates, gate_for
 from airflow_provider_canvas_progress.hooks.plans import Reader, api_plan
 from airflow_provider_canvas_progress.hooks.sessions import HookSessions
@@ -40,7 +40,7 @@ Params = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
 __all__ = ["CanvasHook", "_gates"]
 
 
-class CanvasHook(HookSessions, BaseHook):  # type: ignore[misc]
+class CanvasHook(reports.AccountReportCalls, sis.SisImportCalls, HookSessions, BaseHook):  # type: ignore[misc]
     """Talk to Canvas LMS through an Airflow ``canvas`` connection (every field: ``docs/connection.md``).
 
     Host is the Canvas base URL (``https://school.instructure.com``). The extra ``auth_type`` chooses the

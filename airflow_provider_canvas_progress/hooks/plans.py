@@ -70,6 +70,7 @@ def api_plan(
         pacer=gate.pacer,
         renewable=credentials is not None,
         refused_again=refused_again,
+        redactor=settings.redactor,
     )
 
 
@@ -110,4 +111,5 @@ def token_plan(settings: CanvasSettings, source: TokenSource) -> CallPlan:
         read=grant,
         no_answer=unavailable,
         authenticated=False,
+        redactor=settings.redactor,
     )

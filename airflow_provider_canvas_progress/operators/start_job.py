@@ -17,8 +17,10 @@ from airflow_provider_canvas_progress.core.durable import Action
 from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, Outcome, poll_line
 from airflow_provider_canvas_progress.core.paths import segment
-from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.core.progress import Progress, shown
+from airflow_provider_canvas_progress.core.request import flatten
 from airflow_provider_canvas_progress.core.stall import stall_message
+from airflow_provider_canvas_progress.core.timing import clamp_interval
 from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
@@ -193,7 +195,8 @@ class CanvasStartJobOperator(DurableStart, DeferredWait, BaseOperator):  # type:
                 self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
                 raise policy.timeout(progress.id, time.monotonic() - started, progress)
             left = None if deadline is None else deadline - time.monotonic()
-            time.sleep(self.poll_interval if left is None else max(0.0, min(self.poll_interval, left)))
+            interval = clamp_interval(self.poll_interval)  # the floor, as in the trigger: no hot loop
+            time.sleep(interval if left is None else max(0.0, min(interval, left)))
             with failing_fast():
                 progress = self.hook.get_progress(progress.id)
             self.log.info("%s", poll_line(progress))
@@ -234,10 +237,12 @@ def _course_ids(value: Any, task_id: str) -> list[str]:
         )
     ids: list[str] = []
     for item in value:
-        text = str(item).strip() if not isinstance(item, bool) else ""
+        # Canvas ids are 64-bit; str() of a 5,000-digit int would raise a bare ValueError.
+        too_big = isinstance(item, int) and item.bit_length() > 64
+        text = str(item).strip() if not isinstance(item, bool) and not too_big else ""
         if not (text.isdigit() and int(text) > 0) and not (":" in text and text.split(":", 1)[1]):
             raise CanvasConfigurationError(
-                f"{task_id}: course_ids contains {item!r}, which is not a course id (123) or an SIS reference "
+                f"{task_id}: course_ids contains {shown(item)}, which is not a course id (123) or an SIS reference "
                 "(sis_course_id:ABC)."
             )
         ids.append(text)
@@ -327,6 +332,7 @@ class CanvasBulkGradeUpdateOperator(CanvasStartJobOperator):
                 f"{self.task_id}: grade_data must be a non-empty dict such as "
                 '{"<student_id>": {"posted_grade": "A"}}, got ' + f"{grade_data!r:.200}."
             )
+        flatten({"grade_data": grade_data})  # refuses nesting far deeper than Canvas's, before Airflow walks it
         return grade_data
 
     def prepare(self) -> None:

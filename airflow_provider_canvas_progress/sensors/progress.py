@@ -103,6 +103,9 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
+        if isinstance(kwargs.get("poke_interval"), (int, float, timedelta)):
+            # Before Airflow's own sensor reads it: poke_interval=1e300 raises a bare OverflowError there.
+            check_interval(_seconds(kwargs["poke_interval"]), what="poll_interval/poke_interval")
         super().__init__(**kwargs)
         self.progress_id = progress_id
         self.canvas_conn_id = canvas_conn_id

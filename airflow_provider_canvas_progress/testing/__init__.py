@@ -26,6 +26,9 @@ from .identity import LTI_PROGRESS_SCOPE
 from .jobs import PENDING_STATES, TERMINAL_STATES, JobScript, Step
 from .recorder import RecordedRequest, SimulatorStats
 from .simulator import CanvasSimulator
+from .sis_control import SisControl
+from .sis_csv import build_zip
+from .sis_script import SisScript
 from .store import UNSET
 
 __all__ = [
@@ -45,5 +48,8 @@ __all__ = [
     "OAuthClient",
     "RecordedRequest",
     "SimulatorStats",
+    "SisControl",
+    "SisScript",
     "Step",
+    "build_zip",
 ]

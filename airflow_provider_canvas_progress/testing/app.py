@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import control, errors, oauth, reads, school_control, starters
+from . import control, errors, oauth, reads, reports, school_control, sis, sis_control, starters
 from .pipeline import STATE_KEY, Caller, add_api_route, base_url, canvas_middleware, params_of, reply
 from .render import local_id_of, user_json
 from .state import SimulatorState
@@ -121,7 +121,10 @@ def build_app(state: SimulatorState) -> web.Application:
     add_api_route(app, "GET", "/api/v1/users/{id}", show_user)
     reads.register(app)
     starters.register(app)
+    reports.register(app)
     oauth.register(app)
     control.register(app)
     school_control.register(app)
+    sis.register(app)
+    sis_control.register(app)
     return app

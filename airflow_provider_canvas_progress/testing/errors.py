@@ -108,7 +108,10 @@ def lti_error(status: int, message: str) -> web.Response:
 
 
 def rate_limited(status: int) -> web.Response:
-    """A throttled answer: plain text, ``X-Rate-Limit-Remaining: 0.0``, no ``Retry-After``.
+    """A throttled answer: plain text, no ``Retry-After``.
+
+    ``X-Rate-Limit-Remaining`` starts as ``0.0`` here, as in ``RequestThrottle#rate_limit_exceeded``;
+    the throttle middleware then overwrites it with the bucket's real remainder, as Canvas does.
 
     403 is ``RequestThrottle#rate_limit_exceeded`` verbatim; hosted Canvas announced 429 for
     October 2025 (body unconfirmed; it says ``Rate Limit Exceeded`` too).

@@ -261,5 +261,7 @@ async def _throttled(
         remaining = state.throttle.finish(admission)
     if admission.allowed:
         response.headers["X-Request-Cost"] = str(state.throttle.settings.request_cost)
-        response.headers["X-Rate-Limit-Remaining"] = str(remaining)
+    # Throttled answers too: ``request_throttle.rb#call`` writes the bucket's real remainder over the
+    # ``0.0`` that ``rate_limit_exceeded`` set (about 50 when the bucket has just filled).
+    response.headers["X-Rate-Limit-Remaining"] = str(remaining)
     return response

@@ -11,6 +11,7 @@ Fixtures:
   test's ``@pytest.mark.canvas_simulator(**options)`` marker (e.g. ``https=True``), default none;
 * ``canvas_simulator_factory``: ``factory(**options)`` starts one with options (e.g.
   ``clock=ManualClock()``, ``throttle_status=429``); all are stopped after the test;
+* ``canvas_sis``: the ``canvas_simulator``'s SIS control (``sim.sis``: accounts, rights, scripts);
 * ``canvas_airflow_conn``: sets ``AIRFLOW_CONN_CANVAS_DEFAULT`` to the ``canvas_simulator`` and
   returns that simulator.
 """
@@ -23,8 +24,9 @@ from typing import Any
 import pytest
 
 from .simulator import CanvasSimulator
+from .sis_control import SisControl
 
-__all__ = ["canvas_airflow_conn", "canvas_simulator", "canvas_simulator_factory", "pytest_configure"]
+__all__ = ["canvas_airflow_conn", "canvas_simulator", "canvas_simulator_factory", "canvas_sis", "pytest_configure"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -64,3 +66,9 @@ def canvas_airflow_conn(canvas_simulator: CanvasSimulator, monkeypatch: pytest.M
     name, value = canvas_simulator.airflow_conn_env("canvas_default")
     monkeypatch.setenv(name, value)
     return canvas_simulator
+
+
+@pytest.fixture
+def canvas_sis(canvas_simulator: CanvasSimulator) -> SisControl:
+    """The ``canvas_simulator``'s SIS imports: accounts, rights, terms, scripts, the storage host."""
+    return canvas_simulator.sis

@@ -23,6 +23,7 @@ from .school import seed_school
 from .server import ServerThread
 from .simulator_identities import IdentityMethods
 from .simulator_school import SchoolMethods
+from .sis_control import SisControl
 from .state import SimulatorSettings, SimulatorState
 from .store import UNSET, Unset
 from .throttle import BucketSettings
@@ -175,6 +176,11 @@ class CanvasSimulator(IdentityMethods, SchoolMethods):
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>`` (``https://`` with TLS): what the connection ``host`` should be."""
         return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def sis(self) -> SisControl:
+        """SIS imports: accounts, SIS rights, terms, scripted outcomes, the storage host (:mod:`.sis_control`)."""
+        return SisControl(self._state, self.base_url if self._port is not None else f"{self.scheme}://{self.host}")
 
     @property
     def ca_bundle(self) -> str | None:

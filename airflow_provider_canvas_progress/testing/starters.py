@@ -191,19 +191,6 @@ async def assign_unassigned_members(request: web.Request, caller: Caller) -> web
     return _progress_reply(request, record.local_id)
 
 
-async def restore_sis_states(request: web.Request, caller: Caller) -> web.StreamResponse:
-    """``PUT /api/v1/accounts/:account_id/sis_imports/:id/restore_states``."""
-    state = request.app[STATE_KEY]
-    account_id = _path_id(request, "account_id")
-    batch_id = _path_id(request, "id")
-    if account_id is None or batch_id is None or not state.catalog.has_account(account_id):
-        return errors.not_found()
-    if not caller.token.can_access("Account", account_id):
-        return errors.unauthorized(state.settings.permission_status)
-    record = state.start_job(tag="sis_batch_state_restore", context_type="SisBatch", context_id=batch_id, user_id=None)
-    return _progress_reply(request, record.local_id)
-
-
 async def publish_course_pace(request: web.Request, caller: Caller) -> web.StreamResponse:
     """``POST /api/v1/courses/:course_id/course_pacing/:id/publish``.
 
@@ -320,7 +307,6 @@ def register(app: web.Application) -> None:
     add_api_route(
         app, "POST", "/api/v1/group_categories/{group_category_id}/assign_unassigned_members", assign_unassigned_members
     )
-    add_api_route(app, "PUT", "/api/v1/accounts/{account_id}/sis_imports/{id}/restore_states", restore_sis_states)
     add_api_route(app, "POST", "/api/v1/courses/{course_id}/course_pacing/{id}/publish", publish_course_pace)
     add_api_route(app, "PUT", "/api/v1/courses/{course_id}/modules", batch_update_modules)
     add_api_route(app, "POST", "/api/v1/courses/{course_id}/content_migrations", create_content_migration)

@@ -15,6 +15,7 @@ cancel on kill are written once.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.ids import ProgressRef, parse_progress_ref
 from airflow_provider_canvas_progress.core.kinds import KIND_MODULES, JobKind, parse_job_ref
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.stall import (
     LastChange,
     StallCheck,
@@ -33,7 +35,7 @@ from airflow_provider_canvas_progress.core.stall import (
     stall_message,
 )
 from airflow_provider_canvas_progress.core.timing import clamp_interval, next_interval
-from airflow_provider_canvas_progress.exceptions import CanvasError, InvalidProgressIdError
+from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasError, InvalidProgressIdError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.triggers.clock import SYSTEM_CLOCK, WaitClock
 
@@ -41,6 +43,20 @@ from airflow_provider_canvas_progress.triggers.clock import SYSTEM_CLOCK, WaitCl
 KILL_CANCEL_TIMEOUT = 30.0
 
 T = TypeVar("T")
+
+
+def _number(value: object, what: str) -> float:
+    """A finite number from the trigger's kwargs, which come back from a database row that any
+    provider version (or a hand edit) may have written: anything else is refused, naming the kwarg."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number) or number > 1e12:
+        raise CanvasConfigurationError(
+            f"The Canvas trigger's {what} is {shown(value)}, not a finite number of seconds."
+        )
+    return number
 
 
 async def within(awaitable: Awaitable[T], seconds: float | None) -> tuple[bool, T | None]:
@@ -119,20 +135,19 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
         # Kept as text and parsed in run(): with start_from_trigger, Airflow renders it after __init__.
         self.ref = str(ref)
         self.canvas_conn_id = canvas_conn_id
-        self.poll_interval = float(poll_interval)
-        self.deadline = None if deadline is None else float(deadline)
-        self.started_at = float(started_at) if started_at is not None else self.clock.time()
-        self.first_poll_at = None if first_poll_at is None else float(first_poll_at)
-        self.max_consecutive_failures = max(1, int(max_consecutive_failures))
+        self.poll_interval = _number(poll_interval, "poll_interval")
+        self.deadline = None if deadline is None else _number(deadline, "deadline")
+        self.started_at = _number(started_at, "started_at") if started_at is not None else self.clock.time()
+        self.first_poll_at = None if first_poll_at is None else _number(first_poll_at, "first_poll_at")
+        self.max_consecutive_failures = max(1, int(_number(max_consecutive_failures, "max_consecutive_failures")))
         self.cancel_on_kill = bool(cancel_on_kill)
         self.kill_message = kill_message
         self.exponential_backoff = bool(exponential_backoff)
-        self.max_wait = None if max_wait is None else clamp_interval(float(max_wait))
-        self.stalled_after = (
-            None
-            if stalled_after is None
-            else clamp_stalled_after(float(stalled_after), poll_interval=clamp_interval(self.poll_interval))
-        )
+        self.max_wait = None if max_wait is None else clamp_interval(_number(max_wait, "max_wait"))
+        self.stalled_after = None
+        if stalled_after is not None:
+            seconds = _number(stalled_after, "stalled_after")
+            self.stalled_after = clamp_stalled_after(seconds, poll_interval=clamp_interval(self.poll_interval))
         # Lenient: a record this version cannot read only restarts the watch at the next read.
         self.last_change = LastChange.from_dict(last_change)
         #: The reference's canonical string form once read (events carry it; None until then,

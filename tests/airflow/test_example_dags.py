@@ -23,11 +23,23 @@ EXAMPLES = ROOT / "example_dags"
 NIGHTLY = "canvas_nightly_course_batch"
 WAIT_OR_CANCEL = "canvas_wait_or_cancel"
 MIGRATION = "canvas_content_migration_progress"
+SIS = "canvas_nightly_sis_import"
 
 EXPECTED_TASKS = {
     NIGHTLY: {"start_batch", "wait", "route", "report", "alert", "cleanup"},
     WAIT_OR_CANCEL: {"start_job", "wait", "cancel", "route", "report", "alert", "cleanup"},
     MIGRATION: {"start_migration", "wait", "report"},
+    "canvas_nightly_reports": {"run_report", "summary"},
+    SIS: {
+        "check_folder",
+        "import_sis",
+        "route",
+        "report",
+        "report_with_warnings",
+        "alert_failed",
+        "alert_threshold",
+        "alert_aborted",
+    },
 }
 ENV_VARS = ("CANVAS_EXAMPLE_POLL_SECONDS", "CANVAS_EXAMPLE_TIMEOUT_SECONDS", "CANVAS_EXAMPLE_CANCEL_AFTER_SECONDS")
 #: Fast polling and generous deadlines: only the timeout test shortens a deadline.

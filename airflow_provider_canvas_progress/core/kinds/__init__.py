@@ -45,6 +45,8 @@ JobT = TypeVar("JobT")
 #: Every kind, by the prefix of its reference's string form. A new kind is one module and one line.
 KIND_MODULES: dict[str, str] = {
     "progress": "airflow_provider_canvas_progress.core.kinds.progress",
+    "sis_import": "airflow_provider_canvas_progress.core.kinds.sis_import",
+    "account_report": "airflow_provider_canvas_progress.core.kinds.account_report",
 }
 
 

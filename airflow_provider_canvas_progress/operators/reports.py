@@ -1,0 +1,319 @@
+"""Operators for Canvas account reports: run one (wait, save its file), branch on how it ended, abort it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from airflow.providers.common.compat.sdk import BaseBranchOperator
+
+from airflow_provider_canvas_progress.compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    BaseOperator,
+    Context,
+    default_deferrable,
+)
+from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
+from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
+from airflow_provider_canvas_progress.core.report_refs import ReportRef, check_report_name
+from airflow_provider_canvas_progress.core.reports import ReportOutcome, ReportStatus
+from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasNotFoundError
+from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
+from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids
+from airflow_provider_canvas_progress.rendered import native
+from airflow_provider_canvas_progress.report_files import DEFAULT_MAX_BYTES
+from airflow_provider_canvas_progress.reports_waiting import (
+    DEFAULT_REPORT_FAIL_ON,
+    REPORT_ID_XCOM_KEY,
+    ReportPolicy,
+    ReportWait,
+)
+from airflow_provider_canvas_progress.waiting import failing_fast, validate_timing
+
+__all__ = ["CanvasAccountReportAbortOperator", "CanvasAccountReportBranchOperator", "CanvasAccountReportOperator"]
+
+
+def _templated(value: Any) -> bool:
+    return isinstance(value, str) and "{{" in value
+
+
+def _seconds(value: timedelta | float) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class CanvasAccountReportOperator(ReportWait, BaseOperator):  # type: ignore[misc]
+    """Run a Canvas account report, wait for it, and save its file.
+
+    Starts the report by name with its ``parameters`` (checked at DAG parse time where Canvas checks
+    them; ``skip_message`` on by default so a nightly DAG does not message its user every night),
+    pushes the report id to XCom (key ``report_id``), waits (poke, or deferrable in the triggerer),
+    and, given ``output_path``, streams the file there: a local path, or an object storage URL through
+    Airflow's ``ObjectStoragePath`` with your own storage connection (``output_conn_id``). A report
+    of several parts is a zip of ``<part>.csv``, stored as is and, with ``extract=True``, unpacked too.
+
+    The return value: the report (``report_id``, ``report``, ``status``, ``outcome``, ``message`` (its
+    ``extra_text``), ``attachment_id``, ``filename``, ``size``, ``content_type``, times) and ``file``
+    (``path``, ``bytes``, ``sha256``, ``parts``) when saved. Never a download link: Canvas's
+    ``attachment.url`` needs no token and is read fresh by the task that downloads.
+
+    A name the account does not offer fails at once, naming the reports it does. A retry of the
+    task starts a new report.
+
+    :param report: the report's name, e.g. ``provisioning_csv``. Templated.
+    :param account_id: the account (an id, ``sis_account_id:…`` or ``self``; sub-accounts too). Templated.
+    :param parameters: the report's parameters, e.g. ``{"users": True, "enrollment_term_id":
+        "sis_term_id:2026FA"}``. Templated.
+    :param skip_message: keep Canvas from messaging the connection's user when the report ends.
+    :param output_path: where to save the file (a path, a folder ending in ``/``, or ``s3://…``). Templated.
+    :param output_conn_id: the storage connection ``output_path`` is written with.
+    :param extract: unpack a zip report into ``<file name without .zip>/`` beside it.
+    :param max_bytes: the largest file accepted (default 2 GiB); larger fails without keeping a byte.
+    :param download_timeout: seconds the download may take (default 1 hour).
+    :param wait_for_completion: wait for the report (without waiting nothing is downloaded).
+    :param deferrable: wait in the triggerer. Default: ``[operators] default_deferrable``.
+    :param poll_interval: seconds between reads while waiting.
+    :param timeout: longest wait (seconds or timedelta); default 6 hours.
+    :param fail_on: outcomes that fail the task; default ``("error", "aborted")``; ``[]`` to branch.
+    :param abort_on_kill: abort the report when the task is killed (Canvas aborts only a running one).
+    :param abort_on_timeout: abort the report when the wait times out.
+    :param max_consecutive_failures: transient read failures in a row tolerated while deferred.
+    :param canvas_conn_id: the Airflow ``canvas`` connection (its user needs ``read_reports``).
+    """
+
+    template_fields: Sequence[str] = ("report", "account_id", "parameters", "output_path")
+    template_fields_renderers = {"parameters": "json"}
+    ui_color = "#e5eef9"
+
+    def __init__(
+        self,
+        *,
+        report: str,
+        account_id: Any = 1,
+        parameters: Mapping[str, Any] | str | None = None,
+        skip_message: bool = True,
+        output_path: str | None = None,
+        output_conn_id: str | None = None,
+        extract: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        download_timeout: float = 3600.0,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float = 60.0,
+        timeout: timedelta | float = timedelta(hours=6),
+        fail_on: Sequence[str] = DEFAULT_REPORT_FAIL_ON,
+        abort_on_kill: bool = False,
+        abort_on_timeout: bool = False,
+        max_consecutive_failures: int = 5,
+        canvas_conn_id: str = CanvasHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.report, self.account_id, self.parameters = report, account_id, parameters
+        self.skip_message = skip_message
+        self.output_path, self.output_conn_id, self.extract = output_path, output_conn_id, extract
+        self.max_bytes, self.download_timeout = max_bytes, float(download_timeout)
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.poll_interval = float(poll_interval)
+        self.wait_timeout = _seconds(timeout)
+        self.fail_on = [fail_on] if isinstance(fail_on, str) else list(fail_on)
+        self.cancel_on_kill, self.cancel_on_timeout = abort_on_kill, abort_on_timeout
+        self.max_consecutive_failures = max_consecutive_failures
+        self.cancel_messages: list[str] = []
+        self.canvas_conn_id = canvas_conn_id
+        # Parse-time checks of everything not templated.
+        ReportPolicy.of(self.fail_on)
+        validate_timing(self.poll_interval, self.wait_timeout)
+        self._report_output().check()
+        if not _templated(account_id):
+            account_segment(account_id)
+        if not _templated(report):
+            check_report_name(report)
+            if isinstance(parameters, Mapping) and not any(_templated(v) for v in parameters.values()):
+                build_report_parameters(report, parameters, skip_message=skip_message)
+
+    def execute(self, context: Context) -> Any:
+        """Start the report, push its id, then wait and save its file unless ``wait_for_completion=False``."""
+        parameters = native(self.parameters)
+        if parameters is not None and not isinstance(parameters, Mapping):
+            raise AirflowFailException(f"{self.task_id}: parameters must render to a dict, got {parameters!r:.200}")
+        with failing_fast():
+            started = self.hook.start_report(self.account_id, self.report, parameters, skip_message=self.skip_message)
+            ref = self._report_ref = ReportRef.of(self.account_id, started.report, started.id)
+        context["ti"].xcom_push(key=REPORT_ID_XCOM_KEY, value=started.id)
+        self.log.info("Started %s: %s", ref, started.describe())
+        self._report_last = started
+        if not self.wait_for_completion:
+            return {**started.result(), "outcome": None, "file": None}
+        if not started.is_pending:
+            return self._report_result(started, context)
+        if self.deferrable:
+            self._defer_wait(context, ref=ref, poll_interval=self.poll_interval, timeout=self.wait_timeout)
+            return None
+        return self._poll(ref, context)
+
+    def _poll(self, ref: ReportRef, context: Context) -> Any:
+        deadline = time.monotonic() + self.wait_timeout
+        while True:
+            if time.monotonic() >= deadline:
+                self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
+                raise ReportPolicy.timeout(ref, self.wait_timeout, self._report_last)
+            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+            report = self._report_read(ref)
+            if not report.is_pending:
+                return self._report_result(report, context)
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        """Resume after the trigger fired: read the outcome, then save the file."""
+        return self._resume(context, event)
+
+
+class CanvasAccountReportBranchOperator(BaseBranchOperator):  # type: ignore[misc]
+    """Follow the branch for how an account report ended.
+
+    Give ``account_report``, the result the operator or sensor returned (e.g.
+    ``account_report=run.output``, with ``fail_on=[]`` on that task), or ``account_id``, ``report``
+    and ``report_id`` to read the report.
+
+    :param account_report: a result dict from XCom. Templated.
+    :param account_id: the account, with ``report`` and ``report_id``. Templated.
+    :param report: the report's name. Templated.
+    :param report_id: the report to read instead of ``account_report``. Templated.
+    :param on_complete: task id(s) for ``complete``.
+    :param on_error: task id(s) for ``error``.
+    :param on_aborted: task id(s) for ``aborted``.
+    :param on_pending: task id(s) while it has not ended; without it, a pending report fails the task.
+    :param canvas_conn_id: the Airflow ``canvas`` connection, for ``report_id``.
+    """
+
+    template_fields: Sequence[str] = ("account_report", "account_id", "report", "report_id")
+    ui_color = "#eef4fb"
+
+    def __init__(
+        self,
+        *,
+        account_report: Any = None,
+        account_id: Any = None,
+        report: Any = None,
+        report_id: Any = None,
+        on_complete: str | Iterable[str] | None = None,
+        on_error: str | Iterable[str] | None = None,
+        on_aborted: str | Iterable[str] | None = None,
+        on_pending: str | Iterable[str] | None = None,
+        canvas_conn_id: str = CanvasHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        reading = report_id is not None
+        if (account_report is None) != reading or (reading and (account_id is None or report is None)):
+            raise ValueError(
+                f"{self.task_id}: give account_report (a result dict), or account_id, report and report_id."
+            )
+        self.account_report, self.account_id, self.report, self.report_id = (
+            account_report,
+            account_id,
+            report,
+            report_id,
+        )
+        self.branches = {
+            ReportOutcome.COMPLETE: _task_ids(on_complete, "on_complete"),
+            ReportOutcome.ERROR: _task_ids(on_error, "on_error"),
+            ReportOutcome.ABORTED: _task_ids(on_aborted, "on_aborted"),
+        }
+        self.on_pending = None if on_pending is None else _task_ids(on_pending, "on_pending")
+        self.canvas_conn_id = canvas_conn_id
+
+    def _read(self) -> tuple[str | None, str]:
+        if self.report_id is not None:
+            with failing_fast():
+                found = CanvasHook(self.canvas_conn_id).get_report(self.account_id, self.report, self.report_id)
+            status = found.status
+            if status is ReportStatus.DELETED:
+                raise AirflowFailException(f"{found.describe()}: it was deleted; there is nothing to branch on.")
+            return (None if found.is_pending else status.value), found.describe()
+        data = native(self.account_report)
+        status_value = data.get("status") if isinstance(data, Mapping) else None
+        known = [s.value for s in ReportStatus]
+        if status_value not in known:
+            raise CanvasConfigurationError(
+                f"{self.task_id}: account_report must be the result of CanvasAccountReportOperator or "
+                f"CanvasAccountReportSensor (a dict with a 'status'), got {type(data).__name__}: {data!r:.200}"
+            )
+        text = f"Account report {data.get('report_id')} ({data.get('report')}) is {status_value}"
+        if ReportStatus(status_value).is_pending:
+            return None, text
+        if status_value == ReportStatus.DELETED.value:
+            raise AirflowFailException(f"{text}: it was deleted; there is nothing to branch on.")
+        return status_value, text
+
+    def choose_branch(self, context: Context) -> list[str]:
+        """The task ids for the outcome."""
+        outcome, text = self._read()
+        self.log.info("Account report outcome: %s (%s)", outcome or "pending", text)
+        if outcome is None:
+            if self.on_pending is None:
+                raise AirflowException(f"{text}: it has not ended and no on_pending branch is set; wait for it first.")
+            return self.on_pending
+        return self.branches[ReportOutcome(outcome)]
+
+
+class CanvasAccountReportAbortOperator(BaseOperator):  # type: ignore[misc]
+    """Abort a running account report.
+
+    Canvas aborts only a ``running`` report: a finished one (or one still ``created`` or already
+    ``compiling``) answers 404, which is reported as "already finished" (or "not running") and
+    handled by ``if_finished``: ``ignore`` (log, succeed with the report), ``skip`` or ``fail``. A
+    single-job report keeps writing after the abort and then ends ``aborted`` with its file.
+
+    :param account_id: the account. Templated.
+    :param report: the report's name. Templated.
+    :param report_id: the report (templated), e.g. ``{{ ti.xcom_pull(task_ids='run', key='report_id') }}``.
+    :param if_finished: what a report that is not running does to the task.
+    :param canvas_conn_id: the Airflow ``canvas`` connection.
+    """
+
+    template_fields: Sequence[str] = ("account_id", "report", "report_id")
+
+    def __init__(
+        self,
+        *,
+        account_id: Any,
+        report: Any,
+        report_id: Any,
+        if_finished: str = "ignore",
+        canvas_conn_id: str = CanvasHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if if_finished not in IF_FINISHED:
+            raise ValueError(f"{self.task_id}: if_finished must be one of {IF_FINISHED}, got {if_finished!r}.")
+        self.account_id, self.report, self.report_id = account_id, report, report_id
+        self.if_finished = if_finished
+        self.canvas_conn_id = canvas_conn_id
+
+    def execute(self, context: Context) -> Any:
+        """Read, abort if running, and return the report as Canvas left it."""
+        hook = CanvasHook(self.canvas_conn_id)
+        with failing_fast():
+            current = hook.get_report(self.account_id, self.report, self.report_id)
+            if current.status is ReportStatus.RUNNING:
+                try:
+                    stopped = hook.abort_report(self.account_id, self.report, self.report_id)
+                except CanvasNotFoundError:
+                    # It stopped running between the read and the abort.
+                    current = hook.get_report(self.account_id, self.report, self.report_id)
+                else:
+                    self.log.info("Aborted: %s", stopped.describe())
+                    return stopped.result()
+        state = "already finished" if not current.is_pending else "not running (Canvas aborts only a running report)"
+        text = f"Not aborted, {state}: {current.describe()}"
+        if self.if_finished == "fail":
+            raise AirflowFailException(text)
+        if self.if_finished == "skip":
+            raise AirflowSkipException(text)
+        self.log.info("%s", text)
+        return current.result()
