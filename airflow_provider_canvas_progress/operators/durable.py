@@ -15,16 +15,22 @@ each operator may still look for its job where Canvas can tell (SIS imports).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
+
+import pendulum
 
 from airflow_provider_canvas_progress.compat import Context, task_state_store
 from airflow_provider_canvas_progress.core.durable import (
     STORE_KEY,
     Action,
+    EarlierImportQuery,
     ReadBack,
     StartedRecord,
     decide,
+    find_earlier_import,
+    imports_listed,
     ref_to_read,
     without_store,
 )
@@ -110,3 +116,28 @@ class DurableStart:
     def _push_ref(context: Context, record: StartedRecord, try_number: int) -> None:
         value = {"ref": record.ref, "started_by_try": record.try_number or None, "attached_by_try": try_number}
         context["ti"].xcom_push(key=JOB_XCOM_KEY, value=value)
+
+
+def earlier_sis_import(
+    hook: Any, context: Context, account_id: object, identifier: str | None, log: Any
+) -> tuple[Any, Any] | None:
+    """Without a task state store: the SIS import an earlier try of this DAG run created, where Canvas
+    can tell (one page of ``GET /api/v1/accounts/:id/sis_imports`` since the run started; see
+    :func:`~airflow_provider_canvas_progress.core.durable.find_earlier_import`). None on a first try."""
+    from airflow_provider_canvas_progress.core.kinds.sis_import import KIND, SisImportRef, account_segment
+
+    run_start = getattr(context.get("dag_run"), "start_date", None)
+    if int(getattr(context["ti"], "try_number", 1) or 1) <= 1 or run_start is None:
+        return None
+    account = account_segment(account_id)
+    since = pendulum.instance(run_start).in_tz("UTC")
+    payload = hook.request(
+        "GET", f"/api/v1/accounts/{account}/sis_imports", params={"created_since": since.isoformat(), "per_page": 100}
+    )
+    query = EarlierImportQuery(since.timestamp(), time.time(), identifier, None)
+    found = find_earlier_import(imports_listed(payload), query)
+    log.info("%s", found.line)
+    if found.found is None:
+        return None
+    ref = SisImportRef.of(account, found.found.id)
+    return ref, KIND.read(hook, ref)
