@@ -130,7 +130,9 @@ def earlier_sis_import(
     if int(getattr(context["ti"], "try_number", 1) or 1) <= 1 or run_start is None:
         return None
     account = account_segment(account_id)
-    since = pendulum.instance(run_start).in_tz("UTC")
+    # Whole seconds: Canvas writes created_at without fractions, so an import made in the run's first
+    # second would otherwise read as older than the run.
+    since = pendulum.instance(run_start).in_tz("UTC").replace(microsecond=0)
     payload = hook.request(
         "GET", f"/api/v1/accounts/{account}/sis_imports", params={"created_since": since.isoformat(), "per_page": 100}
     )
