@@ -19,6 +19,7 @@ from tests.airflow.runner import DagResult, load_dag, run_dag
 
 BATCH_PATH = "/api/v1/accounts/1/courses"
 PROGRESS_PATH = r"^/api/v1/progress/\d+$"
+REPORT_PATH = "/api/v1/accounts/1/reports/last_user_access_csv"
 MODES = ["poke", "deferrable"]
 #: Long enough to outlive try 1 and the start of try 2, short enough for a quick test.
 SLOW_JOB = JobScript(queued_for=0.2, running_for=6.0)
@@ -102,3 +103,19 @@ def test_below_airflow_3_3_durable_has_no_effect_and_the_retry_starts_its_own_jo
     assert jobs_started(canvas) == 2
     assert attached(result)["started_by_try"] == 2
     assert "durable=True has no effect here (this Airflow has no task state store" in caplog.text
+
+
+@needs_store
+def test_a_report_retry_waits_on_the_report_it_already_started(canvas: CanvasSimulator) -> None:
+    from airflow_provider_canvas_progress.testing.reports_control import reports_of
+    from airflow_provider_canvas_progress.testing.reports_store import ReportScript
+
+    reports_of(canvas).script_next(ReportScript(created_for=0.1, running_for=6.0, compiling_for=0.1))
+    canvas.inject(Fault.status(503), times=3, path=rf"^{REPORT_PATH}/\d+$", method="GET")
+
+    result = run_dag(load_dag("canvas_durable_dags", "durable_report_poke"))
+
+    assert result.states["run"] == "success"
+    assert sum(1 for r in canvas.requests if r.method == "POST" and r.path == REPORT_PATH) == 1
+    assert result.xcom("run", "canvas_job")["started_by_try"] == 1
+    assert result.xcom("run", "canvas_job")["attached_by_try"] == 2

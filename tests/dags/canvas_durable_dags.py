@@ -11,6 +11,7 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.common.compat.sdk import DAG
 
+from airflow_provider_canvas_progress.operators.reports import CanvasAccountReportOperator
 from airflow_provider_canvas_progress.operators.start_job import CanvasCourseBatchUpdateOperator
 
 START = pendulum.datetime(2025, 1, 1, tz="UTC")
@@ -36,3 +37,16 @@ for mode in ("poke", "deferrable"):
                 max_consecutive_failures=1,
             )
         DAGS[dag_id] = dag
+
+with DAG("durable_report_poke", schedule=None, start_date=START, catchup=False) as dag:
+    CanvasAccountReportOperator(
+        task_id="run",
+        account_id=1,
+        report="last_user_access_csv",
+        poll_interval=1,
+        timeout=120,
+        retries=1,
+        retry_delay=timedelta(seconds=0),
+        max_consecutive_failures=1,
+    )
+DAGS["durable_report_poke"] = dag
