@@ -82,6 +82,7 @@ __all__ = [
     "conf",
     "default_deferrable",
     "mask_secret",
+    "task_state_store",
 ]
 
 
@@ -114,3 +115,15 @@ def connection_extras(conn: Any) -> dict[str, Any]:
     """A connection's extras as a dict on both versions (``extra_dejson`` exists on each)."""
     extras = getattr(conn, "extra_dejson", None)
     return dict(extras) if isinstance(extras, dict) else {}
+
+
+def task_state_store(context: Any) -> Any | None:
+    """The task state store of a running try (Airflow >= 3.3 puts it in the context), or None.
+
+    Kept across a task instance's tries and reschedules; durable retries and the reschedule-mode stall
+    watch keep their records there. Older versions have none, and then those records have nowhere to live.
+    """
+    if not AIRFLOW_V_3_3_PLUS:
+        return None
+    getter = getattr(context, "get", None)
+    return getter("task_state_store") if callable(getter) else None

@@ -204,6 +204,15 @@ class CanvasProgressTimeoutError(CanvasProgressError):
     """The Progress did not end within the wait's timeout."""
 
 
+class CanvasProgressStalledError(CanvasProgressError):
+    """The job was still pending but had stopped changing for ``stalled_after``.
+
+    Retryable: the job may move again, or be stopped (``cancel_on_stall``) and started afresh.
+    """
+
+    retryable = True
+
+
 # -- the token endpoint (core/auth.py) ------------------------------------------------------------
 
 
@@ -234,7 +243,13 @@ class TriggerEventError(CanvasError):
 
 # -- task failures: Canvas errors that are also Airflow exceptions ---------------------------------
 
-_TASK_FAILURES = ("CanvasJobFailed", "CanvasJobAttemptFailed", "CanvasJobCancelled", "CanvasWaitTimeout")
+_TASK_FAILURES = (
+    "CanvasJobFailed",
+    "CanvasJobAttemptFailed",
+    "CanvasJobCancelled",
+    "CanvasWaitTimeout",
+    "CanvasJobStalled",
+)
 
 if TYPE_CHECKING:
     # What type checkers see (their Canvas side); at run time the classes come from _task_failures().
@@ -245,6 +260,8 @@ if TYPE_CHECKING:
     class CanvasJobCancelled(CanvasProgressCancelledError): ...
 
     class CanvasWaitTimeout(CanvasProgressTimeoutError): ...
+
+    class CanvasJobStalled(CanvasProgressStalledError): ...
 
 
 @cache
@@ -267,11 +284,16 @@ def _task_failures() -> dict[str, type[CanvasError]]:
     class CanvasWaitTimeout(AirflowSensorTimeout, CanvasProgressTimeoutError):  # type: ignore[misc]
         """The Canvas job did not end in time. Fails without retry, or skips with ``soft_fail``."""
 
+    class CanvasJobStalled(AirflowException, CanvasProgressStalledError):  # type: ignore[misc]
+        """The Canvas job stopped changing for ``stalled_after``. Retried by Airflow: a job-starting task
+        re-attaches to it (or, after ``cancel_on_stall``, starts a fresh one); a sensor watches again."""
+
     classes: dict[str, type[CanvasError]] = {
         "CanvasJobFailed": CanvasJobFailed,
         "CanvasJobAttemptFailed": CanvasJobAttemptFailed,
         "CanvasJobCancelled": CanvasJobCancelled,
         "CanvasWaitTimeout": CanvasWaitTimeout,
+        "CanvasJobStalled": CanvasJobStalled,
     }
     for cls in classes.values():
         # Pickled across processes and shown in tracebacks under the public name and module.

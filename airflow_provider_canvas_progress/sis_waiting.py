@@ -11,21 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import pendulum
 
-from airflow_provider_canvas_progress.compat import Context
+from airflow_provider_canvas_progress.compat import Context, task_state_store
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.kinds import JobKind
 from airflow_provider_canvas_progress.core.kinds.sis_import import KIND, SisImportRef
 from airflow_provider_canvas_progress.core.sis import SisImport, SisOutcome
+from airflow_provider_canvas_progress.core.stall import stall_message
 from airflow_provider_canvas_progress.exceptions import (
     CanvasJobCancelled,
     CanvasJobFailed,
+    CanvasJobStalled,
     CanvasWaitTimeout,
 )
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
+from airflow_provider_canvas_progress.stalling import TaskStallWatch
 from airflow_provider_canvas_progress.waiting import DeferredWait, failing_fast, task_failure
 
 __all__ = [
@@ -158,8 +161,29 @@ class SisImportWait(DeferredWait):
         assert self._sis_ref is not None
         return SisWaitPolicy.of(self.fail_on).result(sis_import, self.hook, self._sis_ref, context, self.log)
 
+    def _sis_watch(self, context: Context) -> TaskStallWatch:
+        """The stall watch of this try (its record in the task state store in reschedule mode)."""
+        watch: TaskStallWatch | None = getattr(self, "_sis_stall_watch", None)
+        if watch is None:
+            keep = bool(getattr(self, "reschedule", False)) and self.stalled_after is not None
+            watch = TaskStallWatch(self.stalled_after, store=task_state_store(context) if keep else None, log=self.log)
+            self._sis_stall_watch = watch
+        return watch
+
+    def _sis_check_stall(self, context: Context, ref: SisImportRef, sis_import: SisImport) -> None:
+        """Fail the task (aborting the import first if ``cancel_on_stall``) when a pending import stalled."""
+        check = self._sis_watch(context).check(KIND, self.hook, ref, sis_import)
+        if check is not None:
+            self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
+            self._sis_stalled(context, sis_import, stall_message(KIND.noun, sis_import.id, check))
+
+    def _sis_stalled(self, context: Context, sis_import: SisImport, message: str) -> NoReturn:
+        # An SIS import's outcomes have no "stalled"; a stall always fails the task, which Airflow retries.
+        context["ti"].xcom_push(key=SIS_IMPORT_XCOM_KEY, value={**sis_import.to_result(), "outcome": "stalled"})
+        raise CanvasJobStalled(message, progress_id=sis_import.id)
+
     def _resume(self, context: Context, event: Any) -> Any:
-        """Read the trigger's event (validated) into the result, aborting on timeout if asked."""
+        """Read the trigger's event (validated) into the result, aborting on timeout or stall if asked."""
         parsed = WaitEvent.from_payload(event)
         ref = self._sis_ref = SisImportRef.parse(parsed.ref) if parsed.ref else self._sis_ref
         assert ref is not None
@@ -168,6 +192,9 @@ class SisImportWait(DeferredWait):
         if parsed.status is WaitStatus.TIMEOUT:
             self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
             raise SisWaitPolicy.of(self.fail_on).timeout(ref, parsed.elapsed, parsed.progress)
+        if parsed.status is WaitStatus.STALLED and parsed.progress is not None:
+            self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
+            self._sis_stalled(context, parsed.progress, parsed.message)
         raise task_failure(f"Waiting on {ref} failed: {parsed.message}", parsed.retryable)
 
     def _cancel_target(self) -> Any:

@@ -33,6 +33,7 @@ from airflow_provider_canvas_progress.exceptions import (
     CanvasJobAttemptFailed,
     CanvasJobCancelled,
     CanvasJobFailed,
+    CanvasJobStalled,
     CanvasWaitTimeout,
 )
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
@@ -44,7 +45,8 @@ PROGRESS_XCOM_KEY = "progress"
 DEFERRAL_GRACE = timedelta(minutes=5)
 #: The longest wait a timeout may ask for: a year. Longer is a typo (``1e300`` cannot even be a deadline).
 MAX_WAIT_TIMEOUT = 366 * 86_400.0
-DEFAULT_FAIL_ON = ("failed", "cancelled")
+#: ``stalled`` only ever happens with ``stalled_after`` set; then it fails the task by default.
+DEFAULT_FAIL_ON = ("failed", "cancelled", "stalled")
 
 
 __all__ = [
@@ -137,6 +139,22 @@ class WaitPolicy:
             progress_id=progress_id,
         )
 
+    def ended_well(self, job: Any) -> bool:
+        """Whether an ended job's outcome is one the task does not fail on (a retry may keep it)."""
+        return self.kind.outcome(job, self.matcher) not in self.fail_on
+
+    def stalled(self, job: Any, message: str, context: Context | None = None) -> dict[str, Any]:
+        """The task's return value for a job that stalled (outcome ``stalled``), or the failure.
+
+        :raises CanvasJobStalled: when ``stalled`` is in ``fail_on`` (the default); Airflow retries it.
+        """
+        result = {**self.kind.to_dict(job), "outcome": Outcome.STALLED.value}
+        if context is not None:
+            context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=result)
+        if Outcome.STALLED in self.fail_on:
+            raise CanvasJobStalled(message, progress_id=self.kind.job_id(job))
+        return result
+
     def from_event(self, payload: object, context: Context | None = None) -> dict[str, Any]:
         """Read a trigger event (validated) into the task's result or failure."""
         event = WaitEvent.from_payload(payload)
@@ -150,6 +168,8 @@ class WaitPolicy:
                 last = {**self.kind.to_dict(event.progress), "outcome": Outcome.PENDING.value}
                 context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=last)
             raise self.timeout(event.progress_id, event.elapsed, event.progress)
+        if event.status is WaitStatus.STALLED and event.progress is not None:
+            return self.stalled(event.progress, event.message, context)
         raise task_failure(f"Waiting on {event.kind.noun} {event.progress_id} failed: {event.message}", event.retryable)
 
 
@@ -200,6 +220,8 @@ def build_trigger(
     kill_message: str | None = None,
     exponential_backoff: bool = False,
     max_wait: float | None = None,
+    stalled_after: float | None = None,
+    last_change: dict[str, Any] | None = None,
 ) -> CanvasJobTrigger:
     """The one place a wait's trigger is built (deferred waits, ``start_from_trigger``, job operators).
 
@@ -210,6 +232,9 @@ def build_trigger(
         timeout applies).
     :param read_just_now: the task read the job right before deferring, so the trigger's first
         read waits one interval instead of repeating it.
+    :param stalled_after: seconds without change that make the job stalled (None: no watch).
+    :param last_change: the stall watch's record so far (:class:`~.core.stall.LastChange` as a dict),
+        so time the job already sat still on the worker counts in the triggerer too.
     """
     return CanvasJobTrigger(
         ref=str(ref),
@@ -224,6 +249,8 @@ def build_trigger(
         kill_message=kill_message,
         exponential_backoff=exponential_backoff,
         max_wait=max_wait,
+        stalled_after=stalled_after,
+        last_change=last_change,
     )
 
 
@@ -241,6 +268,10 @@ class DeferredWait:
     max_consecutive_failures: int
     cancel_on_kill: bool
     cancel_on_timeout: bool
+    #: Stop the job before ending a wait on a stall (``stalled_after``).
+    cancel_on_stall: bool = False
+    #: The stall watch's duration in seconds, None for no watch.
+    stalled_after: float | None = None
     log: Any
 
     @property
@@ -269,6 +300,7 @@ class DeferredWait:
         exponential_backoff: bool = False,
         max_wait: float | None = None,
         kwargs: dict[str, Any] | None = None,
+        last_change: dict[str, Any] | None = None,
     ) -> None:
         """Defer on ``ref`` (read by this task moments ago, so the trigger starts with a sleep)."""
         trigger = build_trigger(
@@ -283,13 +315,15 @@ class DeferredWait:
             kill_message=kill_message_for(context, "the task was killed"),
             exponential_backoff=exponential_backoff,
             max_wait=max_wait,
+            stalled_after=self.stalled_after,
+            last_change=last_change,
         )
         # Airflow's deferral timeout only backs up the trigger's own wall-clock deadline.
         backstop = timedelta(seconds=timeout) + DEFERRAL_GRACE if timeout is not None else None
         self.defer(trigger=trigger, method_name="execute_complete", kwargs=kwargs, timeout=backstop)  # type: ignore[attr-defined]
 
     def _resume(self, context: Context, event: Any) -> Any:
-        """Read the trigger's event (validated) into the task's result, cancelling on timeout if asked.
+        """Read the trigger's event (validated) into the task's result, cancelling on timeout or stall if asked.
 
         The connection is read first: that registers its secrets with the masker of this worker,
         which is not the one that deferred, and redacts them from an event an older triggerer wrote.
@@ -298,6 +332,8 @@ class DeferredWait:
             event = self.hook.settings.redactor.value(event)
         except Exception as error:  # no connection to read now: nothing to mask; the event is still validated
             self.log.warning("Could not read Canvas connection %r on resume: %s", self.canvas_conn_id, error)
+        if isinstance(event, dict) and event.get("status") == WaitStatus.STALLED.value:
+            self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
         try:
             return self._policy().from_event(event, context)
         except CanvasWaitTimeout:

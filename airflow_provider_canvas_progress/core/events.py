@@ -32,6 +32,9 @@ class WaitStatus(str, Enum):
     ENDED = "ended"
     #: The wall-clock deadline passed first; ``progress`` holds the last one seen, if any.
     TIMEOUT = "timeout"
+    #: The job was still pending but had not changed for ``stalled_after``; ``progress`` holds it and
+    #: ``message`` says how long it was still (see :mod:`~airflow_provider_canvas_progress.core.stall`).
+    STALLED = "stalled"
     #: Reading the Progress failed for good (or too many times in a row); ``message`` says why.
     ERROR = "error"
 

@@ -27,6 +27,9 @@ class Outcome(str, Enum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    #: Not an ending of the job but of the wait: it was still pending and had stopped changing for
+    #: ``stalled_after`` (see :mod:`~airflow_provider_canvas_progress.core.stall`).
+    STALLED = "stalled"
     PENDING = "pending"
 
     @classmethod

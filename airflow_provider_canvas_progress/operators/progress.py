@@ -189,7 +189,8 @@ class CanvasProgressBranchOperator(BaseBranchOperator):  # type: ignore[misc]
         with failing_fast():
             outcome, progress = self._outcome()
         self.log.info("Canvas job outcome: %s (%s)", outcome.value, progress.describe())
-        if outcome is Outcome.PENDING:
+        # A stalled job has not ended either: it routes as a pending one.
+        if outcome in (Outcome.PENDING, Outcome.STALLED):
             if self.on_pending is None:
                 raise AirflowException(
                     f"{progress.describe()}: it has not ended and no on_pending branch is set. Wait for it "

@@ -17,12 +17,15 @@ from airflow_provider_canvas_progress.compat import (
     Context,
     default_deferrable,
 )
+from airflow_provider_canvas_progress.core.durable import Action
+from airflow_provider_canvas_progress.core.kinds.account_report import KIND as REPORT_KIND
 from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
 from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
 from airflow_provider_canvas_progress.core.report_refs import ReportRef, check_report_name
-from airflow_provider_canvas_progress.core.reports import ReportOutcome, ReportStatus
+from airflow_provider_canvas_progress.core.reports import ReportOutcome, ReportStatus, report_outcome
 from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasNotFoundError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
+from airflow_provider_canvas_progress.operators.durable import DurableStart
 from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids
 from airflow_provider_canvas_progress.rendered import native
 from airflow_provider_canvas_progress.report_files import DEFAULT_MAX_BYTES
@@ -45,7 +48,7 @@ def _seconds(value: timedelta | float) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class CanvasAccountReportOperator(ReportWait, BaseOperator):  # type: ignore[misc]
+class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # type: ignore[misc]
     """Run a Canvas account report, wait for it, and save its file.
 
     Starts the report by name with its ``parameters`` (checked at DAG parse time where Canvas checks
@@ -82,6 +85,9 @@ class CanvasAccountReportOperator(ReportWait, BaseOperator):  # type: ignore[mis
     :param abort_on_timeout: abort the report when the wait times out.
     :param max_consecutive_failures: transient read failures in a row tolerated while deferred.
     :param canvas_conn_id: the Airflow ``canvas`` connection (its user needs ``read_reports``).
+    :param durable: a retry waits on the report an earlier try started while it runs, and uses it when
+        it ended well, instead of starting another (Airflow >= 3.3; no effect below). See "Retries and
+        stuck jobs".
     """
 
     template_fields: Sequence[str] = ("report", "account_id", "parameters", "output_path")
@@ -109,9 +115,11 @@ class CanvasAccountReportOperator(ReportWait, BaseOperator):  # type: ignore[mis
         abort_on_timeout: bool = False,
         max_consecutive_failures: int = 5,
         canvas_conn_id: str = CanvasHook.default_conn_name,
+        durable: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.durable = bool(durable)
         self.report, self.account_id, self.parameters = report, account_id, parameters
         self.skip_message = skip_message
         self.output_path, self.output_conn_id, self.extract = output_path, output_conn_id, extract
@@ -141,12 +149,21 @@ class CanvasAccountReportOperator(ReportWait, BaseOperator):  # type: ignore[mis
         parameters = native(self.parameters)
         if parameters is not None and not isinstance(parameters, Mapping):
             raise AirflowFailException(f"{self.task_id}: parameters must render to a dict, got {parameters!r:.200}")
+        fail_on = ReportPolicy.of(self.fail_on).fail_on
         with failing_fast():
-            started = self.hook.start_report(self.account_id, self.report, parameters, skip_message=self.skip_message)
-            ref = self._report_ref = ReportRef.of(self.account_id, started.report, started.id)
+            action, ref, started = self._start_or_attach(
+                context,
+                kind=REPORT_KIND,
+                ended_well=lambda report: (
+                    report_outcome(report) not in fail_on and report.status is not ReportStatus.DELETED
+                ),
+                start=lambda: self._start_report(parameters),
+            )
+        self._report_ref = ref
         context["ti"].xcom_push(key=REPORT_ID_XCOM_KEY, value=started.id)
-        self.log.info("Started %s: %s", ref, started.describe())
         self._report_last = started
+        if action is Action.RETURN:
+            return self._report_result(started, context)
         if not self.wait_for_completion:
             return {**started.result(), "outcome": None, "file": None}
         if not started.is_pending:
@@ -155,6 +172,12 @@ class CanvasAccountReportOperator(ReportWait, BaseOperator):  # type: ignore[mis
             self._defer_wait(context, ref=ref, poll_interval=self.poll_interval, timeout=self.wait_timeout)
             return None
         return self._poll(ref, context)
+
+    def _start_report(self, parameters: Any) -> tuple[ReportRef, Any]:
+        started = self.hook.start_report(self.account_id, self.report, parameters, skip_message=self.skip_message)
+        ref = ReportRef.of(self.account_id, started.report, started.id)
+        self.log.info("Started %s: %s", ref, started.describe())
+        return ref, started
 
     def _poll(self, ref: ReportRef, context: Context) -> Any:
         deadline = time.monotonic() + self.wait_timeout

@@ -17,11 +17,15 @@ from airflow_provider_canvas_progress.compat import (
     Context,
     default_deferrable,
 )
+from airflow_provider_canvas_progress.core.durable import (
+    Action,
+)
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasError, CanvasNotFoundError
-from airflow_provider_canvas_progress.core.kinds.sis_import import SisImportRef, account_segment
+from airflow_provider_canvas_progress.core.kinds.sis_import import KIND, SisImportRef, account_segment
 from airflow_provider_canvas_progress.core.sis import SisImport, SisImportState, SisOutcome
 from airflow_provider_canvas_progress.core.sis_options import SisImportOptions, UploadSource
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
+from airflow_provider_canvas_progress.operators.durable import DurableStart, earlier_sis_import
 from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids
 from airflow_provider_canvas_progress.rendered import native
 from airflow_provider_canvas_progress.sis_waiting import (
@@ -30,6 +34,7 @@ from airflow_provider_canvas_progress.sis_waiting import (
     SisImportWait,
     SisWaitPolicy,
 )
+from airflow_provider_canvas_progress.stalling import check_stalled_after
 from airflow_provider_canvas_progress.waiting import failing_fast, validate_timing
 
 __all__ = ["CanvasSisImportAbortOperator", "CanvasSisImportBranchOperator", "CanvasSisImportOperator"]
@@ -47,7 +52,7 @@ def _seconds(value: timedelta | float) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class CanvasSisImportOperator(SisImportWait, BaseOperator):  # type: ignore[misc]
+class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # type: ignore[misc]
     """Upload the night's SIS data to a root account, start the import, and (by default) wait for it.
 
     Give exactly one of ``sis_file`` (a ``.zip`` or ``.csv``, streamed), ``sis_directory`` (its CSV
@@ -58,7 +63,7 @@ class CanvasSisImportOperator(SisImportWait, BaseOperator):  # type: ignore[misc
     The import id goes to XCom (key ``sis_import_id``) as soon as Canvas accepts the upload, before
     any waiting. The return value is the import's result (see :class:`CanvasSisImportSensor
     <airflow_provider_canvas_progress.sensors.sis.CanvasSisImportSensor>`). A retry of the task
-    uploads again and starts a new import.
+    re-attaches to the import an earlier try started (``durable``).
 
     :param account_id: the root account (an id, ``sis_account_id:…`` or ``self``). Templated.
     :param sis_file: path of a ``.zip`` or ``.csv``. Templated.
@@ -79,6 +84,17 @@ class CanvasSisImportOperator(SisImportWait, BaseOperator):  # type: ignore[misc
         ``diffing_drop_status``, ``diffing_user_remove_status``, ``batch_mode_enrollment_drop_status``,
         ``skip_deletes``, ``override_sis_stickiness``, ``add_sis_stickiness``, ``clear_sis_stickiness``,
         ``update_sis_id_if_login_claimed``), as keyword arguments.
+    :param durable: a retry re-attaches to the import an earlier try started while it is pending,
+        returns its result when it ended well, and uploads again only when it ended badly (Airflow
+        >= 3.3, through the task state store). Below 3.3, a retry with a
+        ``diffing_data_set_identifier`` looks for the one import with that identifier this DAG run
+        created and re-attaches to it; without one, or when more than one matches, it uploads again.
+        ``False``: every try uploads. See "Retries and stuck jobs".
+    :param stalled_after: fail the task (``CanvasJobStalled``, retried by Airflow) when the import
+        stays pending with no change of state, progress or ``updated_at`` for this long (timedelta or
+        seconds; at least 60 s and the poll interval); an import in ``created`` queued behind another
+        of the account is not stalled. None (the default): no stall watch.
+    :param cancel_on_stall: abort the import before failing on a stall.
     """
 
     template_fields: Sequence[str] = (
@@ -110,16 +126,22 @@ class CanvasSisImportOperator(SisImportWait, BaseOperator):  # type: ignore[misc
         upload_timeout: float = 600.0,
         batch_mode_term_id: str | int | None = None,
         diffing_data_set_identifier: str | None = None,
+        durable: bool = True,
+        stalled_after: timedelta | float | None = None,
+        cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
         options = {name: kwargs.pop(name) for name in _OPTION_NAMES if name in kwargs}
         super().__init__(**kwargs)
+        self.durable = bool(durable)
+        self.cancel_on_stall = cancel_on_stall
         self.account_id = account_id
         self.sis_file, self.sis_directory, self.sis_data = sis_file, sis_directory, sis_data
         self.canvas_conn_id = canvas_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = float(poll_interval)
+        self.stalled_after = check_stalled_after(stalled_after, poll_interval=self.poll_interval, task_id=self.task_id)
         self.wait_timeout = _seconds(timeout)
         self.fail_on = [fail_on] if isinstance(fail_on, str) else list(fail_on)
         self.cancel_on_kill, self.cancel_on_timeout = abort_on_kill, abort_on_timeout
@@ -153,24 +175,48 @@ class CanvasSisImportOperator(SisImportWait, BaseOperator):  # type: ignore[misc
             raise CanvasConfigurationError(f"{self.task_id}: {error}") from None
 
     def execute(self, context: Context) -> Any:
-        """Upload, push the import id, then wait (poll or defer) unless ``wait_for_completion=False``."""
+        """Upload (or re-attach to an earlier try's import), push the import id, then wait (poll or
+        defer) unless ``wait_for_completion=False``."""
+        fail_on = SisWaitPolicy.of(self.fail_on).fail_on
         with failing_fast():
             options = self._options()
-            source = UploadSource.choose(file=self.sis_file, directory=self.sis_directory, data=self.sis_data)
-            created = self.hook.create_sis_import(self.account_id, source, options, upload_timeout=self.upload_timeout)
-            ref = self._sis_ref = SisImportRef.of(self.account_id, created.id)
+            action, ref, created = self._start_or_attach(
+                context,
+                kind=KIND,
+                ended_well=lambda sis_import: sis_import.outcome not in fail_on,
+                start=lambda: self._upload(options),
+                find_earlier=lambda: earlier_sis_import(
+                    self.hook, context, self.account_id, options.diffing_data_set_identifier, self.log
+                ),
+            )
+        self._sis_ref = ref
         context["ti"].xcom_push(key=SIS_IMPORT_ID_XCOM_KEY, value=created.id)
-        self.log.info("Started %s: %s", ref, created.describe())
         self._sis_last = created
+        if action is Action.RETURN:
+            return self._sis_result(created, context)
         if not self.wait_for_completion:
             return created.to_result()
         if not created.is_pending:
             return self._sis_result(created, context)
         self._explain_queue(ref, created)
+        self._sis_check_stall(context, ref, created)
         if self.deferrable:
-            self._defer_wait(context, ref=ref, poll_interval=self.poll_interval, timeout=self.wait_timeout)
+            self._defer_wait(
+                context,
+                ref=ref,
+                poll_interval=self.poll_interval,
+                timeout=self.wait_timeout,
+                last_change=self._sis_watch(context).record(),
+            )
             return None
         return self._poll(ref, context)
+
+    def _upload(self, options: SisImportOptions) -> tuple[SisImportRef, SisImport]:
+        source = UploadSource.choose(file=self.sis_file, directory=self.sis_directory, data=self.sis_data)
+        created = self.hook.create_sis_import(self.account_id, source, options, upload_timeout=self.upload_timeout)
+        ref = SisImportRef.of(self.account_id, created.id)
+        self.log.info("Started %s: %s", ref, created.describe())
+        return ref, created
 
     def _explain_queue(self, ref: SisImportRef, created: SisImport) -> None:
         """Say so when the import will wait behind another of the account (best effort, one call)."""
@@ -198,6 +244,7 @@ class CanvasSisImportOperator(SisImportWait, BaseOperator):  # type: ignore[misc
             sis_import = self._sis_read(ref)
             if not sis_import.is_pending:
                 return self._sis_result(sis_import, context)
+            self._sis_check_stall(context, ref, sis_import)
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger fired."""

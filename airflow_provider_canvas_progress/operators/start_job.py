@@ -13,16 +13,20 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_canvas_progress.compat import BaseOperator, Context, default_deferrable
+from airflow_provider_canvas_progress.core.durable import Action
 from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, Outcome, poll_line
 from airflow_provider_canvas_progress.core.paths import segment
 from airflow_provider_canvas_progress.core.progress import Progress, shown
 from airflow_provider_canvas_progress.core.request import flatten
+from airflow_provider_canvas_progress.core.stall import stall_message
 from airflow_provider_canvas_progress.core.timing import clamp_interval
 from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
+from airflow_provider_canvas_progress.operators.durable import DurableStart
 from airflow_provider_canvas_progress.rendered import native, native_values
+from airflow_provider_canvas_progress.stalling import TaskStallWatch, check_stalled_after
 from airflow_provider_canvas_progress.waiting import (
     DEFAULT_FAIL_ON,
     PROGRESS_XCOM_KEY,
@@ -42,7 +46,7 @@ def _templated(value: Any) -> bool:
     return isinstance(value, str) and "{{" in value
 
 
-class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
+class CanvasStartJobOperator(DurableStart, DeferredWait, BaseOperator):  # type: ignore[misc]
     """Call a Canvas endpoint that starts a background job, and optionally wait for the job.
 
     The Progress is found in the answer whatever its shape (a Progress, ``{"progress": {...}}``,
@@ -53,7 +57,8 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
 
     The call that starts the job is never repeated within a try when it may have reached Canvas
     (see :func:`~airflow_provider_canvas_progress.core.retry.is_retryable`); a failed job fails the
-    try, and an Airflow retry starts a fresh job.
+    try, and an Airflow retry starts a fresh job. A retry after a try that died while its job ran
+    re-attaches to that job instead (``durable``).
 
     :param endpoint: the Canvas API path, e.g. ``/api/v1/accounts/1/courses``. Templated.
     :param method: HTTP method (``PUT``, ``POST``…). Templated.
@@ -65,10 +70,19 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
     :param deferrable: wait in the triggerer. Default: ``[operators] default_deferrable``.
     :param poll_interval: seconds between reads of the Progress while waiting.
     :param timeout: longest wait (seconds or timedelta); default 6 hours.
-    :param fail_on: outcomes that fail the task (default failed and cancelled).
+    :param fail_on: outcomes that fail the task (default failed, cancelled and stalled).
     :param cancel_messages: messages marking a failed Progress as cancelled. Templated.
     :param cancel_on_kill: cancel the job when the task is killed.
     :param cancel_on_timeout: cancel the job when the wait times out.
+    :param durable: a retry of this task re-attaches to the job an earlier try started while it is
+        pending, returns its result when it ended well, and starts a new one only when it ended
+        badly (Airflow >= 3.3, through the task state store). ``False``: every try starts a new job.
+        Accepted on older Airflow, where it has no effect (one log line says so). See "Retries and
+        stuck jobs" in the docs.
+    :param stalled_after: end the wait with the outcome ``stalled`` when the job stays pending with
+        no change of state, completion or ``updated_at`` for this long (timedelta or seconds; at
+        least 60 s and the poll interval). None (the default): no stall watch.
+    :param cancel_on_stall: cancel the Canvas job before ending the wait on a stall.
     """
 
     template_fields: Sequence[str] = ("endpoint", "method", "data", "json", "query", "cancel_messages")
@@ -94,6 +108,9 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
         cancel_on_kill: bool = False,
         cancel_on_timeout: bool = False,
         max_consecutive_failures: int = 5,
+        durable: bool = True,
+        stalled_after: timedelta | float | None = None,
+        cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -114,6 +131,9 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
         self.cancel_on_kill = cancel_on_kill
         self.cancel_on_timeout = cancel_on_timeout
         self.max_consecutive_failures = max_consecutive_failures
+        self.durable = bool(durable)
+        self.stalled_after = check_stalled_after(stalled_after, poll_interval=self.poll_interval, task_id=self.task_id)
+        self.cancel_on_stall = cancel_on_stall
         WaitPolicy.of(None, self.fail_on)
         validate_timing(self.poll_interval, self.wait_timeout)
         self._progress_id: str | None = None
@@ -129,16 +149,17 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
         with failing_fast():
             self.prepare()
             policy = self._policy()
-            progress = self.hook.start_job(
-                self.method, self.endpoint, params=self.query, data=self.data, json=self.json
+            action, _, progress = self._start_or_attach(
+                context, kind=policy.kind, ended_well=policy.ended_well, start=self._start
             )
         self._progress_id = progress.id
-        self.log.info("Started Canvas job: %s", poll_line(progress))
-        if not self.wait_for_completion:
+        if action is Action.RETURN or not self.wait_for_completion:
             return self._pending_or_result(progress, policy, context)
         if progress.is_terminal:
             return policy.result(progress, context)
         self._push_pending(progress, context)
+        watch = TaskStallWatch(self.stalled_after, log=self.log)
+        watch.check(policy.kind, self.hook, ProgressRef(progress.id), progress)
         if self.deferrable:
             self._defer_wait(
                 context,
@@ -146,8 +167,14 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
                 poll_interval=self.poll_interval,
                 timeout=self.wait_timeout,
                 kwargs={"progress_id": progress.id},
+                last_change=watch.record(),
             )
-        return self._wait(progress, policy, context)
+        return self._wait(progress, policy, context, watch)
+
+    def _start(self) -> tuple[ProgressRef, Progress]:
+        progress = self.hook.start_job(self.method, self.endpoint, params=self.query, data=self.data, json=self.json)
+        self.log.info("Started Canvas job: %s", poll_line(progress))
+        return ProgressRef(progress.id), progress
 
     def _pending_or_result(self, progress: Progress, policy: WaitPolicy, context: Context) -> dict[str, Any]:
         if progress.is_terminal:
@@ -160,7 +187,7 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
         context["ti"].xcom_push(key=PROGRESS_XCOM_KEY, value=value)
         return value
 
-    def _wait(self, progress: Progress, policy: WaitPolicy, context: Context) -> dict[str, Any]:
+    def _wait(self, progress: Progress, policy: WaitPolicy, context: Context, watch: TaskStallWatch) -> dict[str, Any]:
         deadline = None if self.wait_timeout is None else time.monotonic() + self.wait_timeout
         started = time.monotonic()
         while progress.is_pending:
@@ -173,6 +200,14 @@ class CanvasStartJobOperator(DeferredWait, BaseOperator):  # type: ignore[misc]
             with failing_fast():
                 progress = self.hook.get_progress(progress.id)
             self.log.info("%s", poll_line(progress))
+            stall = (
+                None
+                if progress.is_terminal
+                else watch.check(policy.kind, self.hook, ProgressRef(progress.id), progress)
+            )
+            if stall is not None:
+                self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
+                return policy.stalled(progress, stall_message(policy.kind.noun, progress.id, stall), context)
         return policy.result(progress, context)
 
     def execute_complete(self, context: Context, event: Any = None, progress_id: str | None = None) -> Any:

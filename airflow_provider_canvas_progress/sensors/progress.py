@@ -17,13 +17,16 @@ from airflow_provider_canvas_progress.compat import (
     PokeReturnValue,
     StartTriggerArgs,
     default_deferrable,
+    task_state_store,
 )
 from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
 from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.core.stall import stall_message
 from airflow_provider_canvas_progress.core.timing import check_interval
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
+from airflow_provider_canvas_progress.stalling import TaskStallWatch, check_stalled_after
 from airflow_provider_canvas_progress.triggers.job import CanvasJobTrigger
 from airflow_provider_canvas_progress.triggers.progress import progress_ref_text
 from airflow_provider_canvas_progress.waiting import (
@@ -63,7 +66,7 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
     :param deferrable: wait in the triggerer. Default: ``[operators] default_deferrable``.
     :param cancel_messages: messages (exact or prefix) that mark a ``failed`` Progress as
         cancelled. Default: the prefix :class:`CancelProgressOperator` writes. Templated.
-    :param fail_on: outcomes that fail the task; default ``("failed", "cancelled")``. ``[]`` never
+    :param fail_on: outcomes that fail the task; default ``("failed", "cancelled", "stalled")``. ``[]`` never
         fails on the outcome, for branching.
     :param lti_course_id: read through ``/api/lti/courses/:course_id/progress/:id``. Templated.
     :param cancel_on_kill: cancel the Canvas job when the task is killed.
@@ -71,6 +74,11 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
     :param start_from_trigger: start the wait in the triggerer with no worker at all (deferrable
         only; Airflow's own trigger timeout then applies).
     :param max_consecutive_failures: transient read failures in a row tolerated while deferred.
+    :param stalled_after: end the wait with the outcome ``stalled`` when the job stays pending with
+        no change of state, completion or ``updated_at`` for this long (timedelta or seconds; at
+        least 60 s and the poke interval). None (the default): no stall watch. See "Retries and
+        stuck jobs" in the docs.
+    :param cancel_on_stall: cancel the Canvas job before ending the wait on a stall.
     """
 
     template_fields: Sequence[str] = ("progress_id", "cancel_messages", "lti_course_id")
@@ -91,6 +99,8 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         cancel_on_timeout: bool = False,
         start_from_trigger: bool = False,
         max_consecutive_failures: int = 5,
+        stalled_after: timedelta | float | None = None,
+        cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
         if isinstance(kwargs.get("poke_interval"), (int, float, timedelta)):
@@ -106,6 +116,11 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         self.cancel_on_kill = cancel_on_kill
         self.cancel_on_timeout = cancel_on_timeout
         self.max_consecutive_failures = max_consecutive_failures
+        self.stalled_after = check_stalled_after(
+            stalled_after, poll_interval=float(self.poke_interval), task_id=self.task_id
+        )
+        self.cancel_on_stall = cancel_on_stall
+        self._stall_watch: TaskStallWatch | None = None
         # Parse-time checks for what is not templated; cancel_messages is checked when rendered.
         WaitPolicy.of(None, self.fail_on)
         validate_timing(float(self.poke_interval), float(self.timeout) if self.timeout is not None else None)
@@ -137,6 +152,7 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
                 cancel_on_kill=cancel_on_kill,
                 exponential_backoff=bool(self.exponential_backoff),
                 max_wait=_seconds(self.max_wait),
+                stalled_after=self.stalled_after,
             ).serialize()
             trigger_kwargs["started_at"] = None  # set by the trigger when it starts, not at parse time
             self.start_trigger_args = StartTriggerArgs(
@@ -180,12 +196,25 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
     # -- poke and reschedule -------------------------------------------------------------------
 
     def poke(self, context: Context) -> PokeReturnValue:
-        """One read: done with the final Progress dict, or not yet."""
+        """One read: done with the final Progress dict (or the stalled one), or not yet."""
         progress = self._read(context)
         if progress.is_pending:
             self._remember_pending(progress, context)
-            return PokeReturnValue(is_done=False)
+            stall = self._watch(context).check(self._policy().kind, self.hook, self._progress_ref(), progress)
+            if stall is None:
+                return PokeReturnValue(is_done=False)
+            self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
+            message = stall_message(self._policy().kind.noun, progress.id, stall)
+            return PokeReturnValue(is_done=True, xcom_value=self._policy().stalled(progress, message, context))
         return PokeReturnValue(is_done=True, xcom_value=self._policy().result(progress, context))
+
+    def _watch(self, context: Context) -> TaskStallWatch:
+        """The stall watch of this try; in reschedule mode its record lives in the task state store,
+        as each poke is a new process."""
+        if self._stall_watch is None:
+            store = task_state_store(context) if self.reschedule and self.stalled_after is not None else None
+            self._stall_watch = TaskStallWatch(self.stalled_after, store=store, log=self.log)
+        return self._stall_watch
 
     def execute(self, context: Context) -> Any:
         """Poke (or reschedule) as usual; when deferrable, poke once and defer if still pending."""
@@ -214,6 +243,7 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
             timeout=float(self.timeout) if self.timeout is not None else None,
             exponential_backoff=bool(self.exponential_backoff),
             max_wait=_seconds(self.max_wait),
+            last_change=self._watch(context).record(),
         )
 
     def _first_poke(self, context: Context) -> PokeReturnValue:

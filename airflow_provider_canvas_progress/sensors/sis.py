@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from airflow_provider_canvas_progress.compat import (
@@ -22,6 +23,7 @@ from airflow_provider_canvas_progress.sis_waiting import (
     SisImportWait,
     SisWaitPolicy,
 )
+from airflow_provider_canvas_progress.stalling import check_stalled_after
 from airflow_provider_canvas_progress.waiting import failing_fast, validate_timing
 
 __all__ = ["CanvasSisImportSensor"]
@@ -46,6 +48,11 @@ class CanvasSisImportSensor(SisImportWait, BaseSensorOperator):  # type: ignore[
     :param abort_on_kill: abort the import when the task is killed (only while it is pending).
     :param abort_on_timeout: abort the import when the wait times out.
     :param max_consecutive_failures: transient read failures in a row tolerated while deferred.
+    :param stalled_after: fail the task (``CanvasJobStalled``, retried by Airflow) when the import
+        stays pending with no change of state, progress or ``updated_at`` for this long (timedelta or
+        seconds; at least 60 s and the poll interval); an import in ``created`` queued behind another
+        of the account is not stalled. None (the default): no stall watch.
+    :param cancel_on_stall: abort the import before failing on a stall.
     """
 
     template_fields: Sequence[str] = ("account_id", "sis_import_id")
@@ -62,11 +69,17 @@ class CanvasSisImportSensor(SisImportWait, BaseSensorOperator):  # type: ignore[
         abort_on_kill: bool = False,
         abort_on_timeout: bool = False,
         max_consecutive_failures: int = 5,
+        stalled_after: timedelta | float | None = None,
+        cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.account_id = account_id
         self.sis_import_id = sis_import_id
+        self.stalled_after = check_stalled_after(
+            stalled_after, poll_interval=float(self.poke_interval), task_id=self.task_id
+        )
+        self.cancel_on_stall = cancel_on_stall
         self.canvas_conn_id = canvas_conn_id
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.fail_on = [fail_on] if isinstance(fail_on, str) else list(fail_on)
@@ -92,6 +105,7 @@ class CanvasSisImportSensor(SisImportWait, BaseSensorOperator):  # type: ignore[
             if not getattr(self, "_pushed", False):
                 context["ti"].xcom_push(key=SIS_IMPORT_XCOM_KEY, value=sis_import.to_result())
                 self._pushed = True
+            self._sis_check_stall(context, self._ref(), sis_import)
             return PokeReturnValue(is_done=False)
         return PokeReturnValue(is_done=True, xcom_value=self._sis_result(sis_import, context))
 
@@ -117,6 +131,7 @@ class CanvasSisImportSensor(SisImportWait, BaseSensorOperator):  # type: ignore[
             ref=self._ref(),
             poll_interval=float(self.poke_interval),
             timeout=float(self.timeout) if self.timeout is not None else None,
+            last_change=self._sis_watch(context).record(),
         )
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:

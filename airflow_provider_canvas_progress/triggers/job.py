@@ -25,6 +25,15 @@ from airflow_provider_canvas_progress.core.ids import ProgressRef, parse_progres
 from airflow_provider_canvas_progress.core.kinds import KIND_MODULES, JobKind, parse_job_ref
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX
 from airflow_provider_canvas_progress.core.progress import shown
+from airflow_provider_canvas_progress.core.stall import (
+    LastChange,
+    StallCheck,
+    Verdict,
+    clamp_stalled_after,
+    explained,
+    observe,
+    stall_message,
+)
 from airflow_provider_canvas_progress.core.timing import clamp_interval, next_interval
 from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasError, InvalidProgressIdError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
@@ -94,6 +103,11 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
     :param kill_message: the message written on that stop.
     :param exponential_backoff: double the interval after each pending poll (as sensors do).
     :param max_wait: cap on the interval when backing off, in seconds (at least 1 s).
+    :param stalled_after: seconds a pending job may stay unchanged before the wait ends as
+        ``stalled`` (None: no watch); clamped into the range :mod:`~.core.stall` allows.
+    :param last_change: the stall watch's record when the trigger was built (a
+        :class:`~airflow_provider_canvas_progress.core.stall.LastChange` dict): a job already still on
+        the worker, or before a triggerer restart, is measured from its real last change.
     """
 
     template_fields = ("ref",)
@@ -114,6 +128,8 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
         kill_message: str | None = None,
         exponential_backoff: bool = False,
         max_wait: float | None = None,
+        stalled_after: float | None = None,
+        last_change: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         # Kept as text and parsed in run(): with start_from_trigger, Airflow renders it after __init__.
@@ -128,28 +144,36 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
         self.kill_message = kill_message
         self.exponential_backoff = bool(exponential_backoff)
         self.max_wait = None if max_wait is None else clamp_interval(_number(max_wait, "max_wait"))
+        self.stalled_after = None
+        if stalled_after is not None:
+            seconds = _number(stalled_after, "stalled_after")
+            self.stalled_after = clamp_stalled_after(seconds, poll_interval=clamp_interval(self.poll_interval))
+        # Lenient: a record this version cannot read only restarts the watch at the next read.
+        self.last_change = LastChange.from_dict(last_change)
         #: The reference's canonical string form once read (events carry it; None until then,
         #: which an event reader takes as a Progress).
         self._resolved: str | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Primitives only: the kwargs are stored in the database and rebuilt in any triggerer."""
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "ref": self.ref,
-                "canvas_conn_id": self.canvas_conn_id,
-                "poll_interval": self.poll_interval,
-                "deadline": self.deadline,
-                "started_at": self.started_at,
-                "first_poll_at": self.first_poll_at,
-                "max_consecutive_failures": self.max_consecutive_failures,
-                "cancel_on_kill": self.cancel_on_kill,
-                "kill_message": self.kill_message,
-                "exponential_backoff": self.exponential_backoff,
-                "max_wait": self.max_wait,
-            },
-        )
+        kwargs: dict[str, Any] = {
+            "ref": self.ref,
+            "canvas_conn_id": self.canvas_conn_id,
+            "poll_interval": self.poll_interval,
+            "deadline": self.deadline,
+            "started_at": self.started_at,
+            "first_poll_at": self.first_poll_at,
+            "max_consecutive_failures": self.max_consecutive_failures,
+            "cancel_on_kill": self.cancel_on_kill,
+            "kill_message": self.kill_message,
+            "exponential_backoff": self.exponential_backoff,
+            "max_wait": self.max_wait,
+        }
+        if self.stalled_after is not None:
+            # Only with a stall watch: the rows of waits without one stay as they were.
+            kwargs["stalled_after"] = self.stalled_after
+            kwargs["last_change"] = self.last_change.to_dict() if self.last_change is not None else None
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     @property
     def progress_id(self) -> str:
@@ -261,6 +285,10 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
                         if not kind.is_pending(job):
                             yield self._event(WaitStatus.ENDED, job_id, job)
                             return
+                        stall = await self._watch(kind, hook, ref, job)
+                        if stall is not None:
+                            yield self._event(WaitStatus.STALLED, job_id, job, stall_message(kind.noun, job_id, stall))
+                            return
                     await self._sleep(
                         next_interval(
                             self.poll_interval,
@@ -273,6 +301,26 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
         except CanvasError as error:
             # Raised while opening the hook or reading the reference: report, do not crash.
             yield self._error_event(error, job_id, last)
+
+    async def _watch(self, kind: JobKind[Any, Any], hook: CanvasHook, ref: Any, job: Any) -> StallCheck | None:
+        """Feed a pending read to the stall watch; the check when the job is stalled, else None."""
+        if self.stalled_after is None:
+            return None
+        now = self.clock.time()
+        check = observe(
+            self.last_change, kind.observation(job), now, stalled_after=self.stalled_after, rules=kind.stall_rules
+        )
+        if check.verdict is Verdict.EXPLAIN:
+            try:
+                check = explained(check, now, await kind.aexplain_wait(hook, ref, job))
+            except CanvasError as error:
+                # A failed extra read proves nothing either way: ask again at the next poll.
+                self.log.warning("Could not tell why %s %s is still: %s", kind.noun, kind.job_id(job), error)
+                return None
+            if check.last.explanation and check.verdict is Verdict.STILL:
+                self.log.info("%s %s is waiting, not stuck: %s", kind.noun, kind.job_id(job), check.last.explanation)
+        self.last_change = check.last
+        return check if check.verdict is Verdict.STALLED else None
 
     async def on_kill(self) -> None:
         """Stop the Canvas job when a user kills the deferred task, if asked to (Airflow >= 3.3).

@@ -36,6 +36,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from airflow_provider_canvas_progress.core.outcome import CancelMatcher, Outcome
+from airflow_provider_canvas_progress.core.stall import NO_ALLOWANCES, Observation, StallRules
 from airflow_provider_canvas_progress.exceptions import InvalidProgressIdError
 
 RefT = TypeVar("RefT")
@@ -130,6 +131,29 @@ class JobKind(ABC, Generic[RefT, JobT]):
     @abstractmethod
     def api_path(self, ref: RefT) -> str:
         """The job's API path on the connection's host (links are built from it)."""
+
+    # -- the stall watch (core/stall.py); defaults suit a kind with no allowances ---------------
+
+    #: What the stall watch may allow this kind (explainable states, ``updated_at`` dating).
+    stall_rules: ClassVar[StallRules] = NO_ALLOWANCES
+
+    def observation(self, job: JobT) -> Observation:
+        """What the stall watch compares between reads: state, completion, ``updated_at``.
+
+        The default compares the :meth:`fingerprint`; kinds override it to add ``updated_at``.
+        """
+        return Observation(repr(self.fingerprint(job)))
+
+    def explain_wait(self, client: JobClient, ref: RefT, job: JobT) -> str | None:
+        """Why a still job in one of :attr:`stall_rules`' explainable states is not stuck, or None.
+
+        Asked at most once per ``stalled_after``; may make one read (e.g. what runs ahead of it).
+        """
+        return None
+
+    async def aexplain_wait(self, client: JobClient, ref: RefT, job: JobT) -> str | None:
+        """Async twin of :meth:`explain_wait`."""
+        return None
 
 
 def kind_named(name: str) -> JobKind[Any, Any]:

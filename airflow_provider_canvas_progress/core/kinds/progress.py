@@ -14,6 +14,7 @@ from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.kinds import JobClient, JobKind
 from airflow_provider_canvas_progress.core.outcome import CancelMatcher, Outcome, outcome_of, poll_line
 from airflow_provider_canvas_progress.core.progress import Progress, parse_progress
+from airflow_provider_canvas_progress.core.stall import Observation, StallRules
 
 
 class ProgressKind(JobKind[ProgressRef, Progress]):
@@ -22,6 +23,9 @@ class ProgressKind(JobKind[ProgressRef, Progress]):
     name = ProgressRef.KIND
     noun = "Canvas Progress"
     label = "Progress"
+    # Canvas saves a Progress on every change of state and completion (app/models/progress.rb,
+    # update_completion! and the state transitions), so its updated_at dates the last change.
+    stall_rules = StallRules(updated_at_marks_every_change=True)
 
     def parse_ref(self, text: str) -> ProgressRef:
         return ProgressRef.parse(text)
@@ -37,6 +41,10 @@ class ProgressKind(JobKind[ProgressRef, Progress]):
 
     def fingerprint(self, job: Progress) -> tuple[object, ...]:
         return (job.workflow_state, job.completion)
+
+    def observation(self, job: Progress) -> Observation:
+        stamp = job.updated_at.timestamp() if job.updated_at is not None else None
+        return Observation(job.workflow_state.value, job.completion, stamp)
 
     def poll_line(self, job: Progress) -> str:
         return poll_line(job)

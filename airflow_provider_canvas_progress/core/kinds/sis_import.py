@@ -9,6 +9,7 @@ Canvas finds an import only under its root account: ``sis_import:<account>/<id>`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import unquote
@@ -17,6 +18,7 @@ from airflow_provider_canvas_progress.core.kinds import JobClient, JobKind
 from airflow_provider_canvas_progress.core.outcome import CancelMatcher, Outcome
 from airflow_provider_canvas_progress.core.paths import segment
 from airflow_provider_canvas_progress.core.sis import SisImport, SisOutcome, parse_sis_import
+from airflow_provider_canvas_progress.core.stall import Observation, StallRules
 from airflow_provider_canvas_progress.exceptions import InvalidPathSegmentError, InvalidProgressIdError
 
 __all__ = ["KIND", "SisImportKind", "SisImportRef", "account_segment"]
@@ -92,6 +94,11 @@ class SisImportKind(JobKind[SisImportRef, SisImport]):
     name = SisImportRef.KIND
     noun = "Canvas SIS import"
     label = "SIS import"
+    # A still import in ``created`` may be waiting for its turn: Canvas runs one import at a time per
+    # root account (app/models/sis_batch.rb, process_all_for_account), so the stall watch asks
+    # explain_wait before calling it stuck. Progress restarting in cleanup_batch needs no allowance:
+    # any change counts. updated_at is not bumped by progress writes (update_all), so it dates nothing.
+    stall_rules = StallRules(explainable_states=frozenset({"created"}))
 
     def parse_ref(self, text: str) -> SisImportRef:
         return SisImportRef.parse(text)
@@ -107,6 +114,16 @@ class SisImportKind(JobKind[SisImportRef, SisImport]):
 
     def fingerprint(self, job: SisImport) -> tuple[object, ...]:
         return (job.workflow_state, job.progress)
+
+    def observation(self, job: SisImport) -> Observation:
+        stamp = job.updated_at.timestamp() if job.updated_at is not None else None
+        return Observation(job.workflow_state.value, None if job.progress is None else float(job.progress), stamp)
+
+    def explain_wait(self, client: JobClient, ref: SisImportRef, job: SisImport) -> str | None:
+        return queued_behind(client.request("GET", _importing_path(ref)), job.id)
+
+    async def aexplain_wait(self, client: JobClient, ref: SisImportRef, job: SisImport) -> str | None:
+        return queued_behind(await client.arequest("GET", _importing_path(ref)), job.id)
 
     def poll_line(self, job: SisImport) -> str:
         line = job.describe()
@@ -140,6 +157,22 @@ class SisImportKind(JobKind[SisImportRef, SisImport]):
 
     def api_path(self, ref: SisImportRef) -> str:
         return ref.api_path
+
+
+def _importing_path(ref: SisImportRef) -> str:
+    return f"/api/v1/accounts/{ref.account}/sis_imports/importing"
+
+
+def queued_behind(payload: object, own_id: str) -> str | None:
+    """Why an import in ``created`` is waiting, from ``GET .../sis_imports/importing``: another import
+    of the account is running ahead of it. None when none is (then a still import is stuck)."""
+    items = payload.get("sis_imports") if isinstance(payload, Mapping) else None
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, Mapping) and str(item.get("id")) != str(own_id) and item.get("id") is not None:
+            progress = item.get("progress")
+            shown = f", {progress} %" if isinstance(progress, int) and not isinstance(progress, bool) else ""
+            return f"queued behind SIS import {item.get('id')} ({item.get('workflow_state')}{shown})"
+    return None
 
 
 #: The instance :func:`~airflow_provider_canvas_progress.core.kinds.kind_named` returns.
