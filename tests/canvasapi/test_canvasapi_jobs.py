@@ -47,6 +47,18 @@ def nightly_zip(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def running_and_waiting(
+    sim: CanvasSimulator, account: Account, nightly_zip: Path, clock: ManualClock
+) -> tuple[SisImport, SisImport]:
+    """One import that keeps importing, and one waiting behind it on the account's strand."""
+    sim.sis.script_next_import(SisScript(outcome="never", pickup=0))
+    running = account.create_sis_import(str(nightly_zip))
+    waiting = account.create_sis_import(str(nightly_zip))
+    clock.advance(1)
+    return running, waiting
+
+
 def poll(read: Callable[[], Any], pending: tuple[str, ...], clock: ManualClock, *, key: str = "workflow_state") -> Any:
     """What a DAG task does with canvasapi: read the job, wait, read again, until it leaves ``pending``."""
     for _ in range(60):
@@ -71,12 +83,9 @@ def test_create_sis_import_from_a_path_is_imported_for_real_with_counts(
 
 
 def test_get_sis_imports_lists_them_and_running_lists_only_the_importing_one(
-    sim: CanvasSimulator, account: Account, nightly_zip: Path, clock: ManualClock
+    account: Account, running_and_waiting: tuple[SisImport, SisImport]
 ) -> None:
-    sim.sis.script_next_import(SisScript(outcome="never", pickup=0))
-    running = account.create_sis_import(str(nightly_zip))
-    waiting = account.create_sis_import(str(nightly_zip))
-    clock.advance(1)
+    running, waiting = running_and_waiting
     assert sorted(s.id for s in account.get_sis_imports()) == sorted([running.id, waiting.id])
     importing = list(account.get_sis_imports_running())
     assert [(s.id, s.workflow_state) for s in importing] == [(running.id, "importing")]
@@ -100,13 +109,10 @@ def test_abort_of_an_import_that_already_ended_is_resource_does_not_exist(
 
 
 def test_abort_sis_imports_pending_aborts_the_waiting_ones_not_the_importing_one(
-    sim: CanvasSimulator, account: Account, nightly_zip: Path, clock: ManualClock
+    account: Account, running_and_waiting: tuple[SisImport, SisImport], clock: ManualClock
 ) -> None:
     # app/models/sis_batch.rb: abort_all_pending_for_account moves only initializing|created batches.
-    sim.sis.script_next_import(SisScript(outcome="never", pickup=0))
-    running = account.create_sis_import(str(nightly_zip))
-    waiting = account.create_sis_import(str(nightly_zip))
-    clock.advance(1)
+    running, waiting = running_and_waiting
     assert account.abort_sis_imports_pending() is True
     clock.advance(30)
     after = [account.get_sis_import(s.id) for s in (running, waiting)]
