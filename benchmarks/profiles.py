@@ -95,7 +95,7 @@ QUICK = Profile(
 #: Issue 10's figures only (``--profile targets --only scale short``): the steady state at the
 #: largest size over HTTPS, and the short waits; the full sweep takes about 16 minutes.
 TARGETS = replace(
-    FULL, name="targets", scale=(ScaleSize(5000, 20.0),), transports=("tls",), sis_scale=(ScaleSize(2000, 10.0),)
+    FULL, name="targets", scale=(ScaleSize(5000, 20.0),), transports=("tls",), sis_scale=(ScaleSize(5000, 20.0),)
 )
 
 PROFILES = {profile.name: profile for profile in (FULL, QUICK, TARGETS)}
