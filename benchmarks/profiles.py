@@ -46,6 +46,10 @@ class Profile:
     hook_seconds: float
     hook_rounds: int
     short_waits: ShortWaits
+    #: Sizes of the SIS-import wait (``--only sis``): the generic trigger beside the Progress one.
+    sis_scale: tuple[ScaleSize, ...] = (ScaleSize(1000, 5.0),)
+    #: Rounds of the three styles; two give a same-trigger spread to judge the SIS/Progress ratio by.
+    sis_rounds: int = 2
 
 
 FULL = Profile(
@@ -84,10 +88,14 @@ QUICK = Profile(
     hook_seconds=1.0,
     hook_rounds=1,
     short_waits=ShortWaits(100, 1.0),
+    sis_scale=(ScaleSize(50, 1.0),),
+    sis_rounds=1,
 )
 
 #: Issue 10's figures only (``--profile targets --only scale short``): the steady state at the
 #: largest size over HTTPS, and the short waits; the full sweep takes about 16 minutes.
-TARGETS = replace(FULL, name="targets", scale=(ScaleSize(5000, 20.0),), transports=("tls",))
+TARGETS = replace(
+    FULL, name="targets", scale=(ScaleSize(5000, 20.0),), transports=("tls",), sis_scale=(ScaleSize(5000, 20.0),)
+)
 
 PROFILES = {profile.name: profile for profile in (FULL, QUICK, TARGETS)}

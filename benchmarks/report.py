@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks import plots
+from benchmarks import plots, sis_report
 from benchmarks.findings import AIOHTTP_KEEPALIVE, connection_notes, findings
 from benchmarks.results import Results
 from benchmarks.simulator_process import SimulatorConfig
@@ -28,6 +28,10 @@ def console(results: Results) -> str:
         if any(r.transport == transport for r in results.scale):
             headers, rows = scale_table(results.scale, transport)
             parts.append(console_table(f"1. Triggerer scale, {plots.TRANSPORTS[transport]}", headers, rows))
+    for transport in ("tls", "http"):
+        if any(r.transport == transport for r in results.sis_wait):
+            headers, rows = sis_report.table(results.sis_wait, transport)
+            parts.append(console_table(f"1b. SIS-import wait, {plots.TRANSPORTS[transport]}", headers, rows))
     if results.throttle:
         parts.append(console_table("2. Throttle (one token, Canvas's bucket)", *throttle_table(results.throttle)))
     if results.slots:
@@ -315,8 +319,37 @@ def write(results: Results, markdown_path: Path, image_dir: Path, *, extra: str 
     except ValueError:
         folder = image_dir.resolve().as_posix()
     text = markdown(results, folder, figures) + extra
+    if results.sis_wait:
+        text = sis_report.insert(text, _sis_section(results))
     markdown_path.parent.mkdir(parents=True, exist_ok=True)
     image_dir.mkdir(parents=True, exist_ok=True)
     markdown_path.write_text(text)
     figures_json = {**results.to_dict(), "targets": [t.to_dict() for t in targets(results)]}
+    if results.sis_wait:
+        figures_json["sis_wait"] = sis_report.figures(
+            results.sis_wait, started=results.started, profile=results.profile.name, load=results.load
+        )
     (image_dir / "results.json").write_text(json.dumps(figures_json, indent=1, default=str) + "\n")
+
+
+def _sis_section(results: Results) -> str:
+    return sis_report.section(
+        results.sis_wait,
+        started=results.started,
+        profile=results.profile.name,
+        load=results.load,
+        nproc=int(results.machine["nproc"]),
+    )
+
+
+def merge_sis(results: Results, markdown_path: Path, image_dir: Path) -> None:
+    """A run of the SIS-import wait alone: merged into the saved page and ``results.json`` (see :mod:`sis_report`)."""
+    sis_report.merge(
+        results.sis_wait,
+        markdown_path,
+        image_dir / "results.json",
+        started=results.started,
+        profile=results.profile.name,
+        load=results.load,
+        nproc=int(results.machine["nproc"]),
+    )

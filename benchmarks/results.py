@@ -20,6 +20,7 @@ class Results:
     machine: dict[str, Any]
     load: dict[str, Any] = field(default_factory=dict)
     scale: list[WaitRun] = field(default_factory=list)
+    sis_wait: list[WaitRun] = field(default_factory=list)
     short_waits: list[WaitRun] = field(default_factory=list)
     throttle: list[WaitRun] = field(default_factory=list)
     slots: list[ModeResult] = field(default_factory=list)
@@ -38,6 +39,7 @@ class Results:
             "load": self.load,
             "durations": self.durations,
             "scale": [_raw_run(r) for r in self.scale],
+            "sis_wait": [_raw_run(r) for r in self.sis_wait],
             "short_waits": [_raw_run(r) for r in self.short_waits],
             "throttle": [_raw_run(r) for r in self.throttle],
             "slots": [
@@ -62,6 +64,7 @@ class Results:
             durations=raw["durations"],
             started=raw["started"],
             scale=[WaitRun(**r) for r in raw["scale"]],
+            sis_wait=[WaitRun(**r) for r in raw.get("sis_wait", [])],
             short_waits=[WaitRun(**r) for r in raw.get("short_waits", [])],
             throttle=[WaitRun(**r) for r in raw["throttle"]],
             slots=[

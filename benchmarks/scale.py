@@ -10,12 +10,13 @@ flight, so its throughput is bounded by 4 / request time; the sizes keep demand 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from benchmarks.profiles import Profile
 from benchmarks.simulator_process import SimulatorConfig, SimulatorProcess, isolated_airflow_env
 from benchmarks.wait_run import WaitRun
 from benchmarks.wait_worker import launch
-from benchmarks.waiters import STYLES
+from benchmarks.waiters import SIS_STYLES, STYLES
 
 
 def scale_spec(style: str, n: int, poll_interval: float) -> dict[str, object]:
@@ -42,12 +43,12 @@ def run_one(style: str, n: int, poll_interval: float, transport: str) -> WaitRun
     return WaitRun(style, n, poll_interval, transport, raw, server_cpu)
 
 
-def run(profile: Profile, say: Callable[[str], None]) -> list[WaitRun]:
+def run(profile: Profile, say: Callable[[str], None], styles: tuple[str, ...] = STYLES) -> list[WaitRun]:
     """Every size, transport and style of the profile."""
     runs: list[WaitRun] = []
     for transport in profile.transports:
         for size in profile.scale:
-            for style in STYLES:
+            for style in styles:
                 say(f"scale: {transport} N={size.n} {style} (poll every {size.poll_interval:g} s)")
                 result = run_one(style, size.n, size.poll_interval, transport)
                 say(
@@ -55,4 +56,18 @@ def run(profile: Profile, say: Callable[[str], None]) -> list[WaitRun]:
                     f"(steady), {result.rss_kb_per_wait:.1f} KB/wait, {result.wall_seconds:.0f} s"
                 )
                 runs.append(result)
+    return runs
+
+
+def run_sis(profile: Profile, say: Callable[[str], None]) -> list[WaitRun]:
+    """The SIS-import wait beside the Progress wait and the floor, over HTTPS, in interleaved rounds.
+
+    Each round runs the three styles one after the other; a run's round is ``raw["round"]``. Two
+    runs of the same trigger in different rounds show how much the machine's load moves a figure.
+    """
+    runs: list[WaitRun] = []
+    for round_number in range(1, profile.sis_rounds + 1):
+        for result in run(replace(profile, scale=profile.sis_scale, transports=("tls",)), say, SIS_STYLES):
+            result.raw["round"] = round_number
+            runs.append(result)
     return runs

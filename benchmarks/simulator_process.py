@@ -216,6 +216,66 @@ async def create_jobs(control_url: str, ends_at: list[float], *, concurrency: in
     return [job for job in jobs if job is not None]
 
 
+#: SIS imports run one at a time per root account, so each benchmark import gets a root account of
+#: its own (from this id up): every wait then polls an import that stays ``importing`` until its end.
+SIS_FIRST_ACCOUNT = 1000
+_next_sis_account = SIS_FIRST_ACCOUNT
+
+
+async def create_sis_imports(control_url: str, ends_at: list[float], *, concurrency: int = 16) -> list[PlannedJob]:
+    """Create one SIS import per entry of ``ends_at`` that reaches ``imported`` at that time.
+
+    Each import is on a fresh root account, scripted through ``/__sim__/sis/scripts`` (picked up at
+    once, ``importing`` at 0 % until its end) and created through the real API (a raw zip upload).
+    Scripts are queued first in, first out, so each creator queues and creates under one lock.
+    The planned job's id is the trigger reference ``sis_import:<account>/<id>``.
+    """
+    import aiohttp
+
+    from airflow_provider_canvas_progress.testing.sis_csv import build_zip
+
+    token = os.environ["CANVAS_BENCH_TOKEN"]
+    upload = build_zip({"users.csv": "user_id,login_id,status\nu1,u1,active\n"})
+    jobs: list[PlannedJob | None] = [None] * len(ends_at)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(ends_at)):
+        queue.put_nowait(index)
+    lock = asyncio.Lock()
+
+    async def post(session: aiohttp.ClientSession, url: str, **kwargs: Any) -> dict[str, Any]:
+        async with session.post(url, **kwargs) as answer:
+            body = dict(await answer.json())
+            if answer.status not in (200, 201):
+                raise RuntimeError(f"the simulator refused {url}: {answer.status} {body}")
+            return body
+
+    async def creator(session: aiohttp.ClientSession) -> None:
+        global _next_sis_account
+        while not queue.empty():
+            index = queue.get_nowait()
+            account = _next_sis_account
+            _next_sis_account += 1
+            await post(session, f"{control_url}/__sim__/sis/accounts/{account}", json={"root": True})
+            async with lock:
+                sent = time.monotonic()
+                running = max(0.0, ends_at[index] - sent)
+                script = {"pickup": 0.0, "importing_for": running, "importing_steps": 1, "outcome": "imported"}
+                await post(session, f"{control_url}/__sim__/sis/scripts", json={"script": script})
+                body = await post(
+                    session,
+                    f"{control_url}/api/v1/accounts/{account}/sis_imports",
+                    params={"import_type": "instructure_csv", "extension": "zip"},
+                    data=upload,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/zip"},
+                )
+            received = time.monotonic()
+            jobs[index] = PlannedJob(f"sis_import:{account}/{body['id']}", sent + (received - sent) / 2 + running)
+
+    async with aiohttp.ClientSession(trust_env=False) as session:
+        await asyncio.gather(*(creator(session) for _ in range(concurrency)))
+    return [job for job in jobs if job is not None]
+
+
 def isolated_airflow_env() -> dict[str, str]:
     """Environment for benchmark processes: a throwaway AIRFLOW_HOME, no user connections."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__", "AIRFLOW_VAR_"))}

@@ -77,6 +77,22 @@ def ours(conn_id: str = "canvas_default") -> Wait:
     return wait
 
 
+def ours_sis(conn_id: str = "canvas_default") -> Wait:
+    """Waits run by the generic ``CanvasJobTrigger`` on a ``sis_import:<account>/<id>`` reference.
+
+    The job id the runner passes is the whole reference (see ``create_sis_imports``).
+    """
+    from airflow_provider_canvas_progress.triggers.job import CanvasJobTrigger
+
+    async def wait(ref: str, poll_interval: float) -> Outcome:
+        trigger = CanvasJobTrigger(
+            ref=ref, canvas_conn_id=conn_id, poll_interval=poll_interval, max_consecutive_failures=50
+        )
+        return await _first_event(trigger)
+
+    return wait
+
+
 def _session_per_poll_trigger_class() -> type:
     from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -159,8 +175,11 @@ class KeepaliveFloor:
 
 
 STYLES = ("ours", "session_per_poll", "keepalive_floor")
+#: The SIS-import wait, measured beside the Progress wait and the floor (``--only sis``).
+SIS_STYLES = ("ours", "ours_sis", "keepalive_floor")
 LABELS = {
     "ours": "CanvasProgressTrigger (ours)",
+    "ours_sis": "CanvasJobTrigger on a SIS import (ours, generic)",
     "session_per_poll": "session per poll (baseline)",
     "keepalive_floor": "raw keep-alive GET loop (floor)",
 }
