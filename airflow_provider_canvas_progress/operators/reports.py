@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -159,36 +158,25 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
                 ),
                 start=lambda: self._start_report(parameters),
             )
-        self._report_ref = ref
+        self._job_ref = ref
         context["ti"].xcom_push(key=REPORT_ID_XCOM_KEY, value=started.id)
-        self._report_last = started
+        self._job_last = started
         if action is Action.RETURN:
-            return self._report_result(started, context)
+            return self._job_result(started, context)
         if not self.wait_for_completion:
             return {**started.result(), "outcome": None, "file": None}
         if not started.is_pending:
-            return self._report_result(started, context)
+            return self._job_result(started, context)
         if self.deferrable:
             self._defer_wait(context, ref=ref, poll_interval=self.poll_interval, timeout=self.wait_timeout)
             return None
-        return self._poll(ref, context)
+        return self._poll(ref, context, interval=self.poll_interval, timeout=self.wait_timeout)
 
     def _start_report(self, parameters: Any) -> tuple[ReportRef, Any]:
         started = self.hook.start_report(self.account_id, self.report, parameters, skip_message=self.skip_message)
         ref = ReportRef.of(self.account_id, started.report, started.id)
         self.log.info("Started %s: %s", ref, started.describe())
         return ref, started
-
-    def _poll(self, ref: ReportRef, context: Context) -> Any:
-        deadline = time.monotonic() + self.wait_timeout
-        while True:
-            if time.monotonic() >= deadline:
-                self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
-                raise ReportPolicy.timeout(ref, self.wait_timeout, self._report_last)
-            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
-            report = self._report_read(ref)
-            if not report.is_pending:
-                return self._report_result(report, context)
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger fired: read the outcome, then save the file."""

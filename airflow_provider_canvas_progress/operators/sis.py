@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -189,17 +188,17 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
                     self.hook, context, self.account_id, options.diffing_data_set_identifier, self.log
                 ),
             )
-        self._sis_ref = ref
+        self._job_ref = ref
         context["ti"].xcom_push(key=SIS_IMPORT_ID_XCOM_KEY, value=created.id)
-        self._sis_last = created
+        self._job_last = created
         if action is Action.RETURN:
-            return self._sis_result(created, context)
+            return self._job_result(created, context)
         if not self.wait_for_completion:
             return created.to_result()
         if not created.is_pending:
-            return self._sis_result(created, context)
+            return self._job_result(created, context)
         self._explain_queue(ref, created)
-        self._sis_check_stall(context, ref, created)
+        self._while_pending(context, ref, created)
         if self.deferrable:
             self._defer_wait(
                 context,
@@ -209,7 +208,7 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
                 last_change=self._sis_watch(context).record(),
             )
             return None
-        return self._poll(ref, context)
+        return self._poll(ref, context, interval=self.poll_interval, timeout=self.wait_timeout)
 
     def _upload(self, options: SisImportOptions) -> tuple[SisImportRef, SisImport]:
         source = UploadSource.choose(file=self.sis_file, directory=self.sis_directory, data=self.sis_data)
@@ -233,18 +232,6 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
                 created.id,
                 other.describe(),
             )
-
-    def _poll(self, ref: SisImportRef, context: Context) -> Any:
-        deadline = time.monotonic() + self.wait_timeout
-        while True:
-            if time.monotonic() >= deadline:
-                self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
-                raise SisWaitPolicy.of(self.fail_on).timeout(ref, self.wait_timeout, self._sis_last)
-            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
-            sis_import = self._sis_read(ref)
-            if not sis_import.is_pending:
-                return self._sis_result(sis_import, context)
-            self._sis_check_stall(context, ref, sis_import)
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger fired."""
