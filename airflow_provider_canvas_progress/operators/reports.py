@@ -6,12 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseBranchOperator
-
 from airflow_provider_canvas_progress.compat import (
-    AirflowException,
     AirflowFailException,
-    AirflowSkipException,
     BaseOperator,
     Context,
     default_deferrable,
@@ -21,10 +17,11 @@ from airflow_provider_canvas_progress.core.kinds.account_report import KIND as R
 from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
 from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
 from airflow_provider_canvas_progress.core.report_refs import ReportRef, check_report_name
-from airflow_provider_canvas_progress.core.reports import ReportOutcome, ReportStatus, report_outcome
-from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasNotFoundError
+from airflow_provider_canvas_progress.core.reports import AccountReport, ReportOutcome, ReportStatus, report_outcome
+from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.operators.durable import DurableStart
+from airflow_provider_canvas_progress.operators.job_controls import JobAbortOperatorBase, JobBranchOperatorBase
 from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids
 from airflow_provider_canvas_progress.rendered import native
 from airflow_provider_canvas_progress.report_files import DEFAULT_MAX_BYTES
@@ -183,7 +180,7 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
         return self._resume(context, event)
 
 
-class CanvasAccountReportBranchOperator(BaseBranchOperator):  # type: ignore[misc]
+class CanvasAccountReportBranchOperator(JobBranchOperatorBase):
     """Follow the branch for how an account report ended.
 
     Give ``account_report``, the result the operator or sensor returned (e.g.
@@ -203,6 +200,7 @@ class CanvasAccountReportBranchOperator(BaseBranchOperator):  # type: ignore[mis
 
     template_fields: Sequence[str] = ("account_report", "account_id", "report", "report_id")
     ui_color = "#eef4fb"
+    job_label = "Account report"
 
     def __init__(
         self,
@@ -261,18 +259,14 @@ class CanvasAccountReportBranchOperator(BaseBranchOperator):  # type: ignore[mis
             raise AirflowFailException(f"{text}: it was deleted; there is nothing to branch on.")
         return status_value, text
 
-    def choose_branch(self, context: Context) -> list[str]:
-        """The task ids for the outcome."""
+    def _ending(self) -> tuple[str, str, list[str] | None]:
         outcome, text = self._read()
-        self.log.info("Account report outcome: %s (%s)", outcome or "pending", text)
         if outcome is None:
-            if self.on_pending is None:
-                raise AirflowException(f"{text}: it has not ended and no on_pending branch is set; wait for it first.")
-            return self.on_pending
-        return self.branches[ReportOutcome(outcome)]
+            return "pending", text, None
+        return outcome, text, self.branches[ReportOutcome(outcome)]
 
 
-class CanvasAccountReportAbortOperator(BaseOperator):  # type: ignore[misc]
+class CanvasAccountReportAbortOperator(JobAbortOperatorBase):
     """Abort a running account report.
 
     Canvas aborts only a ``running`` report: a finished one (or one still ``created`` or already
@@ -306,25 +300,17 @@ class CanvasAccountReportAbortOperator(BaseOperator):  # type: ignore[misc]
         self.if_finished = if_finished
         self.canvas_conn_id = canvas_conn_id
 
-    def execute(self, context: Context) -> Any:
-        """Read, abort if running, and return the report as Canvas left it."""
-        hook = CanvasHook(self.canvas_conn_id)
-        with failing_fast():
-            current = hook.get_report(self.account_id, self.report, self.report_id)
-            if current.status is ReportStatus.RUNNING:
-                try:
-                    stopped = hook.abort_report(self.account_id, self.report, self.report_id)
-                except CanvasNotFoundError:
-                    # It stopped running between the read and the abort.
-                    current = hook.get_report(self.account_id, self.report, self.report_id)
-                else:
-                    self.log.info("Aborted: %s", stopped.describe())
-                    return stopped.result()
-        state = "already finished" if not current.is_pending else "not running (Canvas aborts only a running report)"
-        text = f"Not aborted, {state}: {current.describe()}"
-        if self.if_finished == "fail":
-            raise AirflowFailException(text)
-        if self.if_finished == "skip":
-            raise AirflowSkipException(text)
-        self.log.info("%s", text)
-        return current.result()
+    def _get(self, hook: CanvasHook) -> AccountReport:
+        return hook.get_report(self.account_id, self.report, self.report_id)
+
+    def _stoppable(self, job: AccountReport) -> bool:
+        return job.status is ReportStatus.RUNNING
+
+    def _stop(self, hook: CanvasHook) -> AccountReport:
+        return hook.abort_report(self.account_id, self.report, self.report_id)
+
+    def _result(self, job: AccountReport) -> dict[str, Any]:
+        return job.result()
+
+    def _not_stopped(self, job: AccountReport) -> str:
+        return "already finished" if not job.is_pending else "not running (Canvas aborts only a running report)"

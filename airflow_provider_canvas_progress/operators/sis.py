@@ -6,12 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseBranchOperator
-
 from airflow_provider_canvas_progress.compat import (
-    AirflowException,
-    AirflowFailException,
-    AirflowSkipException,
     BaseOperator,
     Context,
     default_deferrable,
@@ -19,12 +14,13 @@ from airflow_provider_canvas_progress.compat import (
 from airflow_provider_canvas_progress.core.durable import (
     Action,
 )
-from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasError, CanvasNotFoundError
+from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasError
 from airflow_provider_canvas_progress.core.kinds.sis_import import KIND, SisImportRef, account_segment
 from airflow_provider_canvas_progress.core.sis import SisImport, SisImportState, SisOutcome
 from airflow_provider_canvas_progress.core.sis_options import SisImportOptions, UploadSource
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.operators.durable import DurableStart, earlier_sis_import
+from airflow_provider_canvas_progress.operators.job_controls import JobAbortOperatorBase, JobBranchOperatorBase
 from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids
 from airflow_provider_canvas_progress.rendered import native
 from airflow_provider_canvas_progress.sis_waiting import (
@@ -238,7 +234,7 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
         return self._resume(context, event)
 
 
-class CanvasSisImportBranchOperator(BaseBranchOperator):  # type: ignore[misc]
+class CanvasSisImportBranchOperator(JobBranchOperatorBase):
     """Follow the branch for how an SIS import ended.
 
     Give ``sis_import``, the result the operator or sensor returned (e.g. ``sis_import=wait.output``),
@@ -260,6 +256,7 @@ class CanvasSisImportBranchOperator(BaseBranchOperator):  # type: ignore[misc]
 
     template_fields: Sequence[str] = ("sis_import", "account_id", "sis_import_id")
     ui_color = "#eef9e5"
+    job_label = "SIS import"
 
     def __init__(
         self,
@@ -309,20 +306,16 @@ class CanvasSisImportBranchOperator(BaseBranchOperator):  # type: ignore[misc]
         threshold = data.get("threshold_abort")
         return SisOutcome(outcome), bool(threshold), f"SIS import {data.get('id')} is {data.get('workflow_state')}"
 
-    def choose_branch(self, context: Context) -> list[str]:
-        """The task ids for the outcome."""
+    def _ending(self) -> tuple[str, str, list[str] | None]:
         outcome, by_threshold, text = self._read()
-        self.log.info("SIS import outcome: %s (%s)", outcome.value, text)
         if outcome is SisOutcome.PENDING:
-            if self.on_pending is None:
-                raise AirflowException(f"{text}: it has not ended and no on_pending branch is set; wait for it first.")
-            return self.on_pending
+            return outcome.value, text, None
         if outcome is SisOutcome.ABORTED and by_threshold and self.on_threshold_aborted:
-            return self.on_threshold_aborted
-        return self.branches[outcome]
+            return outcome.value, text, self.on_threshold_aborted
+        return outcome.value, text, self.branches[outcome]
 
 
-class CanvasSisImportAbortOperator(BaseOperator):  # type: ignore[misc]
+class CanvasSisImportAbortOperator(JobAbortOperatorBase):
     """Abort a pending SIS import, or every pending import of the account (``all_pending=True``).
 
     Canvas aborts only an import that has not completed; a finished one answers 404, which is
@@ -359,27 +352,23 @@ class CanvasSisImportAbortOperator(BaseOperator):  # type: ignore[misc]
         self.canvas_conn_id = canvas_conn_id
 
     def execute(self, context: Context) -> Any:
-        """Read, abort if pending, and return the import as Canvas left it."""
+        """Read, abort if pending, and return the import as Canvas left it (or abort every pending one)."""
+        if not self.all_pending:
+            return super().execute(context)
         hook = CanvasHook(self.canvas_conn_id)
         with failing_fast():
-            if self.all_pending:
-                aborted = hook.abort_all_pending_sis_imports(self.account_id)
-                self.log.info("abort_all_pending on account %s: aborted=%s", self.account_id, aborted)
-                return {"aborted": aborted}
-            current = hook.get_sis_import(self.account_id, self.sis_import_id)
-            if current.is_pending:
-                try:
-                    stopped = hook.abort_sis_import(self.account_id, self.sis_import_id)
-                except CanvasNotFoundError:
-                    # It ended between the read and the abort.
-                    current = hook.get_sis_import(self.account_id, self.sis_import_id)
-                else:
-                    self.log.info("Aborted: %s", stopped.describe())
-                    return stopped.to_result()
-        text = f"Not aborted, already finished: {current.describe()}"
-        if self.if_finished == "fail":
-            raise AirflowFailException(text)
-        if self.if_finished == "skip":
-            raise AirflowSkipException(text)
-        self.log.info("%s", text)
-        return current.to_result()
+            aborted = hook.abort_all_pending_sis_imports(self.account_id)
+        self.log.info("abort_all_pending on account %s: aborted=%s", self.account_id, aborted)
+        return {"aborted": aborted}
+
+    def _get(self, hook: CanvasHook) -> SisImport:
+        return hook.get_sis_import(self.account_id, self.sis_import_id)
+
+    def _stoppable(self, job: SisImport) -> bool:
+        return job.is_pending
+
+    def _stop(self, hook: CanvasHook) -> SisImport:
+        return hook.abort_sis_import(self.account_id, self.sis_import_id)
+
+    def _result(self, job: SisImport) -> dict[str, Any]:
+        return job.to_result()
