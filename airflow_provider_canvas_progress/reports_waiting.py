@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_canvas_progress.compat import Context
-from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
+from airflow_provider_canvas_progress.core.kinds.account_report import KIND as REPORT_KIND
 from airflow_provider_canvas_progress.core.report_refs import ReportRef
 from airflow_provider_canvas_progress.core.reports import AccountReport, ReportOutcome, ReportStatus, report_outcome
 from airflow_provider_canvas_progress.exceptions import (
@@ -23,8 +23,9 @@ from airflow_provider_canvas_progress.exceptions import (
     CanvasJobFailed,
     CanvasWaitTimeout,
 )
+from airflow_provider_canvas_progress.job_waiting import JobWait
 from airflow_provider_canvas_progress.report_files import extract_zip, save_stream, target_for
-from airflow_provider_canvas_progress.waiting import DeferredWait, failing_fast, task_failure
+from airflow_provider_canvas_progress.waiting import failing_fast
 
 __all__ = ["DEFAULT_REPORT_FAIL_ON", "REPORT_ID_XCOM_KEY", "REPORT_XCOM_KEY", "ReportOutput", "ReportWait"]
 
@@ -110,7 +111,7 @@ class ReportPolicy:
         )
 
 
-class ReportWait(DeferredWait):
+class ReportWait(JobWait):
     """The sensor's and the operator's shared wait on a report: poke, defer, resume, abort, download.
 
     Mixed into an operator with ``fail_on``, the output options (``output_path``, ``output_conn_id``,
@@ -124,8 +125,8 @@ class ReportWait(DeferredWait):
     extract: bool
     max_bytes: int
     download_timeout: float
-    _report_ref: ReportRef | None = None
-    _report_last: AccountReport | None = None
+    job_kind = REPORT_KIND
+    job_xcom_key = REPORT_XCOM_KEY
 
     def _policy(self) -> Any:
         return ReportPolicy.of(self.fail_on)
@@ -135,26 +136,23 @@ class ReportWait(DeferredWait):
         path = self.output_path if isinstance(self.output_path, str) and self.output_path.strip() else None
         return ReportOutput(path, self.output_conn_id, self.extract, self.max_bytes, self.download_timeout)
 
-    def _report_read(self, ref: ReportRef) -> AccountReport:
-        with failing_fast():
-            report = self.hook.get_report(ref.account_id, ref.report, ref.id)
-        last = self._report_last
-        if last is None or (report.status, report.progress) != (last.status, last.progress):
-            self.log.info("%s", report.describe())
-        self._report_last = report
-        return report
+    def _fetch(self, ref: ReportRef) -> AccountReport:
+        return self.hook.get_report(ref.account_id, ref.report, ref.id)
 
-    def _report_result(self, report: AccountReport, context: Context | None) -> dict[str, Any]:
+    def _pending_result(self, job: AccountReport) -> dict[str, Any]:
+        return {**job.result(), "outcome": None, "file": None}
+
+    def _job_result(self, report: AccountReport, context: Context | None) -> dict[str, Any]:
         """The task's return value for an ended report (file saved when asked), or the failure to raise."""
-        result = {**report.result(), "outcome": None, "file": None}
+        result = self._pending_result(report)
         if context is not None:
             context["ti"].xcom_push(key=REPORT_XCOM_KEY, value=result)
         outcome = ReportPolicy.of(self.fail_on).check(report)
         result["outcome"] = outcome.value
         self.log.info("%s: %s", outcome.value, report.describe())
         path = self._report_output().path
-        if path is not None and report.attachment is not None and self._report_ref is not None:
-            result["file"] = self._save(self._report_ref, path)
+        if path is not None and report.attachment is not None and self._job_ref is not None:
+            result["file"] = self._save(self._job_ref, path)
         elif path is not None:
             self.log.info("Report %s has no file to save (%s).", report.id, report.status.value)
         if context is not None:
@@ -179,21 +177,9 @@ class ReportWait(DeferredWait):
         self.log.info("Saved %s (%d bytes, sha256 %s)", saved.path, saved.size, saved.sha256)
         return {**saved.to_dict(), "parts": list(parts)}
 
-    def _resume(self, context: Context, event: Any) -> Any:
-        """Read the trigger's event (validated) into the result, aborting on timeout if asked."""
-        parsed = WaitEvent.from_payload(event)
-        ref = self._report_ref = ReportRef.parse(parsed.ref) if parsed.ref else self._report_ref
-        assert ref is not None
-        if parsed.status is WaitStatus.ENDED:
-            return self._report_result(parsed.progress, context)
-        if parsed.status is WaitStatus.TIMEOUT:
-            self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
-            raise ReportPolicy.timeout(ref, parsed.elapsed, parsed.progress)
-        raise task_failure(f"Waiting on {ref} failed: {parsed.message}", parsed.retryable)
-
     def _cancel(self, context: Context | None, reason: str, *, enabled: bool) -> None:
         """Abort the report on kill or timeout when asked, if it is running (never raises)."""
-        ref = self._report_ref
+        ref = self._job_ref
         if not enabled or ref is None:
             return
         try:
@@ -205,6 +191,3 @@ class ReportWait(DeferredWait):
             self.log.info("Aborted (%s): %s", reason, stopped.describe())
         except CanvasError as error:
             self.log.warning("Could not abort %s: %s", ref, error)
-
-    def _cancel_target(self) -> Any:
-        return self._report_ref

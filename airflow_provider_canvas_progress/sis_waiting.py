@@ -16,7 +16,6 @@ from typing import Any, ClassVar, NoReturn
 import pendulum
 
 from airflow_provider_canvas_progress.compat import Context, task_state_store
-from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.kinds import JobKind
 from airflow_provider_canvas_progress.core.kinds.sis_import import KIND, SisImportRef
 from airflow_provider_canvas_progress.core.sis import SisImport, SisOutcome
@@ -28,8 +27,9 @@ from airflow_provider_canvas_progress.exceptions import (
     CanvasWaitTimeout,
 )
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
+from airflow_provider_canvas_progress.job_waiting import JobWait
 from airflow_provider_canvas_progress.stalling import TaskStallWatch
-from airflow_provider_canvas_progress.waiting import DeferredWait, failing_fast, task_failure
+from airflow_provider_canvas_progress.waiting import failing_fast, task_failure
 
 __all__ = [
     "DEFAULT_SIS_FAIL_ON",
@@ -124,7 +124,7 @@ def _log_messages(sis_import: SisImport, log: Any) -> None:
             )
 
 
-class SisImportWait(DeferredWait):
+class SisImportWait(JobWait):
     """The sensor's and the operator's shared wait on an SIS import: poke, defer, resume, abort.
 
     Mixed into an operator with ``account_id``, ``fail_on``, ``abort_on_kill``/``abort_on_timeout``
@@ -133,22 +133,17 @@ class SisImportWait(DeferredWait):
     (only a pending import), through the SIS kind.
     """
 
-    fail_on: list[str]
-    _sis_ref: SisImportRef | None = None
-    _sis_last: SisImport | None = None
+    job_kind = KIND
+    job_xcom_key = SIS_IMPORT_XCOM_KEY
 
     def _policy(self) -> Any:
         return SisWaitPolicy.of(self.fail_on)
 
-    def _sis_read(self, ref: SisImportRef) -> SisImport:
-        with failing_fast():
-            sis_import = self.hook.get_sis_import(ref.account, ref.id)
-        if self._sis_last is None or (sis_import.workflow_state, sis_import.progress) != (
-            self._sis_last.workflow_state,
-            self._sis_last.progress,
-        ):
-            self.log.info("%s", sis_import.describe())
-        self._sis_last = sis_import
+    def _fetch(self, ref: SisImportRef) -> SisImport:
+        return self.hook.get_sis_import(ref.account, ref.id)
+
+    def _read(self, ref: SisImportRef) -> SisImport:
+        sis_import: SisImport = super()._read(ref)
         if sis_import.is_abandoned(pendulum.now("UTC")):
             raise task_failure(
                 f"SIS import {ref.id} is still 'initializing' after 10 minutes: a create that Canvas refused left "
@@ -157,9 +152,12 @@ class SisImportWait(DeferredWait):
             )
         return sis_import
 
-    def _sis_result(self, sis_import: SisImport, context: Context | None) -> dict[str, Any]:
-        assert self._sis_ref is not None
-        return SisWaitPolicy.of(self.fail_on).result(sis_import, self.hook, self._sis_ref, context, self.log)
+    def _pending_result(self, job: SisImport) -> dict[str, Any]:
+        return job.to_result()
+
+    def _job_result(self, job: SisImport, context: Context | None) -> dict[str, Any]:
+        assert self._job_ref is not None
+        return SisWaitPolicy.of(self.fail_on).result(job, self.hook, self._job_ref, context, self.log)
 
     def _sis_watch(self, context: Context) -> TaskStallWatch:
         """The stall watch of this try (its record in the task state store in reschedule mode)."""
@@ -170,32 +168,14 @@ class SisImportWait(DeferredWait):
             self._sis_stall_watch = watch
         return watch
 
-    def _sis_check_stall(self, context: Context, ref: SisImportRef, sis_import: SisImport) -> None:
+    def _while_pending(self, context: Context, ref: SisImportRef, job: SisImport) -> None:
         """Fail the task (aborting the import first if ``cancel_on_stall``) when a pending import stalled."""
-        check = self._sis_watch(context).check(KIND, self.hook, ref, sis_import)
+        check = self._sis_watch(context).check(KIND, self.hook, ref, job)
         if check is not None:
             self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
-            self._sis_stalled(context, sis_import, stall_message(KIND.noun, sis_import.id, check))
+            self._job_stalled(context, job, stall_message(KIND.noun, job.id, check))
 
-    def _sis_stalled(self, context: Context, sis_import: SisImport, message: str) -> NoReturn:
+    def _job_stalled(self, context: Context, job: SisImport, message: str) -> NoReturn:
         # An SIS import's outcomes have no "stalled"; a stall always fails the task, which Airflow retries.
-        context["ti"].xcom_push(key=SIS_IMPORT_XCOM_KEY, value={**sis_import.to_result(), "outcome": "stalled"})
-        raise CanvasJobStalled(message, progress_id=sis_import.id)
-
-    def _resume(self, context: Context, event: Any) -> Any:
-        """Read the trigger's event (validated) into the result, aborting on timeout or stall if asked."""
-        parsed = WaitEvent.from_payload(event)
-        ref = self._sis_ref = SisImportRef.parse(parsed.ref) if parsed.ref else self._sis_ref
-        assert ref is not None
-        if parsed.status is WaitStatus.ENDED:
-            return self._sis_result(parsed.progress, context)
-        if parsed.status is WaitStatus.TIMEOUT:
-            self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
-            raise SisWaitPolicy.of(self.fail_on).timeout(ref, parsed.elapsed, parsed.progress)
-        if parsed.status is WaitStatus.STALLED and parsed.progress is not None:
-            self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
-            self._sis_stalled(context, parsed.progress, parsed.message)
-        raise task_failure(f"Waiting on {ref} failed: {parsed.message}", parsed.retryable)
-
-    def _cancel_target(self) -> Any:
-        return self._sis_ref
+        context["ti"].xcom_push(key=SIS_IMPORT_XCOM_KEY, value={**job.to_result(), "outcome": "stalled"})
+        raise CanvasJobStalled(message, progress_id=job.id)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseBranchOperator
-
 from airflow_provider_canvas_progress.compat import (
-    AirflowException,
     AirflowFailException,
-    AirflowSkipException,
     BaseOperator,
     Context,
     default_deferrable,
@@ -22,10 +17,11 @@ from airflow_provider_canvas_progress.core.kinds.account_report import KIND as R
 from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
 from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
 from airflow_provider_canvas_progress.core.report_refs import ReportRef, check_report_name
-from airflow_provider_canvas_progress.core.reports import ReportOutcome, ReportStatus, report_outcome
-from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasNotFoundError
+from airflow_provider_canvas_progress.core.reports import AccountReport, ReportOutcome, ReportStatus, report_outcome
+from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.operators.durable import DurableStart
+from airflow_provider_canvas_progress.operators.job_controls import JobAbortOperatorBase, JobBranchOperatorBase
 from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids
 from airflow_provider_canvas_progress.rendered import native
 from airflow_provider_canvas_progress.report_files import DEFAULT_MAX_BYTES
@@ -159,19 +155,19 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
                 ),
                 start=lambda: self._start_report(parameters),
             )
-        self._report_ref = ref
+        self._job_ref = ref
         context["ti"].xcom_push(key=REPORT_ID_XCOM_KEY, value=started.id)
-        self._report_last = started
+        self._job_last = started
         if action is Action.RETURN:
-            return self._report_result(started, context)
+            return self._job_result(started, context)
         if not self.wait_for_completion:
             return {**started.result(), "outcome": None, "file": None}
         if not started.is_pending:
-            return self._report_result(started, context)
+            return self._job_result(started, context)
         if self.deferrable:
             self._defer_wait(context, ref=ref, poll_interval=self.poll_interval, timeout=self.wait_timeout)
             return None
-        return self._poll(ref, context)
+        return self._poll(ref, context, interval=self.poll_interval, timeout=self.wait_timeout)
 
     def _start_report(self, parameters: Any) -> tuple[ReportRef, Any]:
         started = self.hook.start_report(self.account_id, self.report, parameters, skip_message=self.skip_message)
@@ -179,23 +175,12 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
         self.log.info("Started %s: %s", ref, started.describe())
         return ref, started
 
-    def _poll(self, ref: ReportRef, context: Context) -> Any:
-        deadline = time.monotonic() + self.wait_timeout
-        while True:
-            if time.monotonic() >= deadline:
-                self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
-                raise ReportPolicy.timeout(ref, self.wait_timeout, self._report_last)
-            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
-            report = self._report_read(ref)
-            if not report.is_pending:
-                return self._report_result(report, context)
-
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger fired: read the outcome, then save the file."""
         return self._resume(context, event)
 
 
-class CanvasAccountReportBranchOperator(BaseBranchOperator):  # type: ignore[misc]
+class CanvasAccountReportBranchOperator(JobBranchOperatorBase):
     """Follow the branch for how an account report ended.
 
     Give ``account_report``, the result the operator or sensor returned (e.g.
@@ -215,6 +200,7 @@ class CanvasAccountReportBranchOperator(BaseBranchOperator):  # type: ignore[mis
 
     template_fields: Sequence[str] = ("account_report", "account_id", "report", "report_id")
     ui_color = "#eef4fb"
+    job_label = "Account report"
 
     def __init__(
         self,
@@ -273,18 +259,14 @@ class CanvasAccountReportBranchOperator(BaseBranchOperator):  # type: ignore[mis
             raise AirflowFailException(f"{text}: it was deleted; there is nothing to branch on.")
         return status_value, text
 
-    def choose_branch(self, context: Context) -> list[str]:
-        """The task ids for the outcome."""
+    def _ending(self) -> tuple[str, str, list[str] | None]:
         outcome, text = self._read()
-        self.log.info("Account report outcome: %s (%s)", outcome or "pending", text)
         if outcome is None:
-            if self.on_pending is None:
-                raise AirflowException(f"{text}: it has not ended and no on_pending branch is set; wait for it first.")
-            return self.on_pending
-        return self.branches[ReportOutcome(outcome)]
+            return "pending", text, None
+        return outcome, text, self.branches[ReportOutcome(outcome)]
 
 
-class CanvasAccountReportAbortOperator(BaseOperator):  # type: ignore[misc]
+class CanvasAccountReportAbortOperator(JobAbortOperatorBase):
     """Abort a running account report.
 
     Canvas aborts only a ``running`` report: a finished one (or one still ``created`` or already
@@ -318,25 +300,17 @@ class CanvasAccountReportAbortOperator(BaseOperator):  # type: ignore[misc]
         self.if_finished = if_finished
         self.canvas_conn_id = canvas_conn_id
 
-    def execute(self, context: Context) -> Any:
-        """Read, abort if running, and return the report as Canvas left it."""
-        hook = CanvasHook(self.canvas_conn_id)
-        with failing_fast():
-            current = hook.get_report(self.account_id, self.report, self.report_id)
-            if current.status is ReportStatus.RUNNING:
-                try:
-                    stopped = hook.abort_report(self.account_id, self.report, self.report_id)
-                except CanvasNotFoundError:
-                    # It stopped running between the read and the abort.
-                    current = hook.get_report(self.account_id, self.report, self.report_id)
-                else:
-                    self.log.info("Aborted: %s", stopped.describe())
-                    return stopped.result()
-        state = "already finished" if not current.is_pending else "not running (Canvas aborts only a running report)"
-        text = f"Not aborted, {state}: {current.describe()}"
-        if self.if_finished == "fail":
-            raise AirflowFailException(text)
-        if self.if_finished == "skip":
-            raise AirflowSkipException(text)
-        self.log.info("%s", text)
-        return current.result()
+    def _get(self, hook: CanvasHook) -> AccountReport:
+        return hook.get_report(self.account_id, self.report, self.report_id)
+
+    def _stoppable(self, job: AccountReport) -> bool:
+        return job.status is ReportStatus.RUNNING
+
+    def _stop(self, hook: CanvasHook) -> AccountReport:
+        return hook.abort_report(self.account_id, self.report, self.report_id)
+
+    def _result(self, job: AccountReport) -> dict[str, Any]:
+        return job.result()
+
+    def _not_stopped(self, job: AccountReport) -> str:
+        return "already finished" if not job.is_pending else "not running (Canvas aborts only a running report)"

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseBranchOperator
-
 from airflow_provider_canvas_progress.compat import (
-    AirflowException,
-    AirflowFailException,
-    AirflowSkipException,
     BaseOperator,
     Context,
     default_deferrable,
@@ -20,12 +14,13 @@ from airflow_provider_canvas_progress.compat import (
 from airflow_provider_canvas_progress.core.durable import (
     Action,
 )
-from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasError, CanvasNotFoundError
+from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasError
 from airflow_provider_canvas_progress.core.kinds.sis_import import KIND, SisImportRef, account_segment
 from airflow_provider_canvas_progress.core.sis import SisImport, SisImportState, SisOutcome
 from airflow_provider_canvas_progress.core.sis_options import SisImportOptions, UploadSource
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.operators.durable import DurableStart, earlier_sis_import
+from airflow_provider_canvas_progress.operators.job_controls import JobAbortOperatorBase, JobBranchOperatorBase
 from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids
 from airflow_provider_canvas_progress.rendered import native
 from airflow_provider_canvas_progress.sis_waiting import (
@@ -189,17 +184,17 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
                     self.hook, context, self.account_id, options.diffing_data_set_identifier, self.log
                 ),
             )
-        self._sis_ref = ref
+        self._job_ref = ref
         context["ti"].xcom_push(key=SIS_IMPORT_ID_XCOM_KEY, value=created.id)
-        self._sis_last = created
+        self._job_last = created
         if action is Action.RETURN:
-            return self._sis_result(created, context)
+            return self._job_result(created, context)
         if not self.wait_for_completion:
             return created.to_result()
         if not created.is_pending:
-            return self._sis_result(created, context)
+            return self._job_result(created, context)
         self._explain_queue(ref, created)
-        self._sis_check_stall(context, ref, created)
+        self._while_pending(context, ref, created)
         if self.deferrable:
             self._defer_wait(
                 context,
@@ -209,7 +204,7 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
                 last_change=self._sis_watch(context).record(),
             )
             return None
-        return self._poll(ref, context)
+        return self._poll(ref, context, interval=self.poll_interval, timeout=self.wait_timeout)
 
     def _upload(self, options: SisImportOptions) -> tuple[SisImportRef, SisImport]:
         source = UploadSource.choose(file=self.sis_file, directory=self.sis_directory, data=self.sis_data)
@@ -234,24 +229,12 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
                 other.describe(),
             )
 
-    def _poll(self, ref: SisImportRef, context: Context) -> Any:
-        deadline = time.monotonic() + self.wait_timeout
-        while True:
-            if time.monotonic() >= deadline:
-                self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
-                raise SisWaitPolicy.of(self.fail_on).timeout(ref, self.wait_timeout, self._sis_last)
-            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
-            sis_import = self._sis_read(ref)
-            if not sis_import.is_pending:
-                return self._sis_result(sis_import, context)
-            self._sis_check_stall(context, ref, sis_import)
-
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         """Resume after the trigger fired."""
         return self._resume(context, event)
 
 
-class CanvasSisImportBranchOperator(BaseBranchOperator):  # type: ignore[misc]
+class CanvasSisImportBranchOperator(JobBranchOperatorBase):
     """Follow the branch for how an SIS import ended.
 
     Give ``sis_import``, the result the operator or sensor returned (e.g. ``sis_import=wait.output``),
@@ -273,6 +256,7 @@ class CanvasSisImportBranchOperator(BaseBranchOperator):  # type: ignore[misc]
 
     template_fields: Sequence[str] = ("sis_import", "account_id", "sis_import_id")
     ui_color = "#eef9e5"
+    job_label = "SIS import"
 
     def __init__(
         self,
@@ -322,20 +306,16 @@ class CanvasSisImportBranchOperator(BaseBranchOperator):  # type: ignore[misc]
         threshold = data.get("threshold_abort")
         return SisOutcome(outcome), bool(threshold), f"SIS import {data.get('id')} is {data.get('workflow_state')}"
 
-    def choose_branch(self, context: Context) -> list[str]:
-        """The task ids for the outcome."""
+    def _ending(self) -> tuple[str, str, list[str] | None]:
         outcome, by_threshold, text = self._read()
-        self.log.info("SIS import outcome: %s (%s)", outcome.value, text)
         if outcome is SisOutcome.PENDING:
-            if self.on_pending is None:
-                raise AirflowException(f"{text}: it has not ended and no on_pending branch is set; wait for it first.")
-            return self.on_pending
+            return outcome.value, text, None
         if outcome is SisOutcome.ABORTED and by_threshold and self.on_threshold_aborted:
-            return self.on_threshold_aborted
-        return self.branches[outcome]
+            return outcome.value, text, self.on_threshold_aborted
+        return outcome.value, text, self.branches[outcome]
 
 
-class CanvasSisImportAbortOperator(BaseOperator):  # type: ignore[misc]
+class CanvasSisImportAbortOperator(JobAbortOperatorBase):
     """Abort a pending SIS import, or every pending import of the account (``all_pending=True``).
 
     Canvas aborts only an import that has not completed; a finished one answers 404, which is
@@ -372,27 +352,23 @@ class CanvasSisImportAbortOperator(BaseOperator):  # type: ignore[misc]
         self.canvas_conn_id = canvas_conn_id
 
     def execute(self, context: Context) -> Any:
-        """Read, abort if pending, and return the import as Canvas left it."""
+        """Read, abort if pending, and return the import as Canvas left it (or abort every pending one)."""
+        if not self.all_pending:
+            return super().execute(context)
         hook = CanvasHook(self.canvas_conn_id)
         with failing_fast():
-            if self.all_pending:
-                aborted = hook.abort_all_pending_sis_imports(self.account_id)
-                self.log.info("abort_all_pending on account %s: aborted=%s", self.account_id, aborted)
-                return {"aborted": aborted}
-            current = hook.get_sis_import(self.account_id, self.sis_import_id)
-            if current.is_pending:
-                try:
-                    stopped = hook.abort_sis_import(self.account_id, self.sis_import_id)
-                except CanvasNotFoundError:
-                    # It ended between the read and the abort.
-                    current = hook.get_sis_import(self.account_id, self.sis_import_id)
-                else:
-                    self.log.info("Aborted: %s", stopped.describe())
-                    return stopped.to_result()
-        text = f"Not aborted, already finished: {current.describe()}"
-        if self.if_finished == "fail":
-            raise AirflowFailException(text)
-        if self.if_finished == "skip":
-            raise AirflowSkipException(text)
-        self.log.info("%s", text)
-        return current.to_result()
+            aborted = hook.abort_all_pending_sis_imports(self.account_id)
+        self.log.info("abort_all_pending on account %s: aborted=%s", self.account_id, aborted)
+        return {"aborted": aborted}
+
+    def _get(self, hook: CanvasHook) -> SisImport:
+        return hook.get_sis_import(self.account_id, self.sis_import_id)
+
+    def _stoppable(self, job: SisImport) -> bool:
+        return job.is_pending
+
+    def _stop(self, hook: CanvasHook) -> SisImport:
+        return hook.abort_sis_import(self.account_id, self.sis_import_id)
+
+    def _result(self, job: SisImport) -> dict[str, Any]:
+        return job.to_result()

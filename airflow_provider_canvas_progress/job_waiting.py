@@ -1,0 +1,102 @@
+"""The wait every task on a job of a named kind (an SIS import, an account report) shares, written once.
+
+:class:`~airflow_provider_canvas_progress.waiting.DeferredWait` defers, builds the trigger and stops
+the job on kill; :class:`JobWait` adds what the sensor and the starting operator of a kind both do
+around it: one logged read, the polling loop, the pending result pushed while waiting, and reading
+the trigger's event back on resume. A kind's module says only what its ending means (the result,
+the failure, the timeout message) and what it checks while the job is pending.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from airflow_provider_canvas_progress.compat import Context
+from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
+from airflow_provider_canvas_progress.core.kinds import JobKind
+from airflow_provider_canvas_progress.waiting import DeferredWait, failing_fast, task_failure
+
+__all__ = ["JobWait"]
+
+
+class JobWait(DeferredWait):
+    """The sensor's and the operator's shared wait on one job of :attr:`job_kind`.
+
+    Mixed into an operator with ``fail_on``, ``cancel_on_kill``/``cancel_on_timeout`` and
+    ``max_consecutive_failures``. A kind implements :meth:`_fetch`, :meth:`_job_result`,
+    :meth:`_pending_result` and ``_policy()`` (whose ``timeout`` names the last state seen).
+    """
+
+    #: The kind waited on: its fingerprint says when a read is worth a log line.
+    job_kind: ClassVar[JobKind[Any, Any]]
+    #: XCom key of the last job seen (the result, or the pending job while waiting).
+    job_xcom_key: ClassVar[str]
+    fail_on: list[str]
+    _job_ref: Any = None
+    _job_last: Any = None
+
+    def _fetch(self, ref: Any) -> Any:
+        """One read of the job from Canvas."""
+        raise NotImplementedError
+
+    def _job_result(self, job: Any, context: Context | None) -> dict[str, Any]:
+        """The task's return value for an ended job, or the failure to raise."""
+        raise NotImplementedError
+
+    def _pending_result(self, job: Any) -> dict[str, Any]:
+        """What a DAG sees of a job still pending (pushed while waiting, returned without waiting)."""
+        raise NotImplementedError
+
+    def _while_pending(self, context: Context, ref: Any, job: Any) -> None:
+        """Checked after each read of a pending job (a kind with a stall watch fails the task here)."""
+
+    def _job_stalled(self, context: Context, job: Any, message: str) -> None:
+        """End the task for a trigger's ``stalled`` event; a kind without a stall watch has none."""
+
+    def _read(self, ref: Any) -> Any:
+        """Read the job (failing fast on what a retry cannot fix), logging only a change."""
+        with failing_fast():
+            job = self._fetch(ref)
+        last = self._job_last
+        if last is None or self.job_kind.fingerprint(job) != self.job_kind.fingerprint(last):
+            self.log.info("%s", job.describe())
+        self._job_last = job
+        return job
+
+    def _push_pending(self, context: Context, job: Any) -> None:
+        """Push the pending job once per try, so a downstream task sees it while the wait goes on."""
+        if not getattr(self, "_pushed", False):
+            context["ti"].xcom_push(key=self.job_xcom_key, value=self._pending_result(job))
+            self._pushed = True
+
+    def _poll(self, ref: Any, context: Context, *, interval: float, timeout: float) -> Any:
+        """Wait on the worker (sleeping ``interval`` between reads) until the job ends or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if time.monotonic() >= deadline:
+                self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
+                raise self._policy().timeout(ref, timeout, self._job_last)
+            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+            job = self._read(ref)
+            if not job.is_pending:
+                return self._job_result(job, context)
+            self._while_pending(context, ref, job)
+
+    def _resume(self, context: Context, event: Any) -> Any:
+        """Read the trigger's event (validated) into the result, stopping the job on timeout or stall if asked."""
+        parsed = WaitEvent.from_payload(event)
+        ref = self._job_ref = self.job_kind.parse_ref(parsed.ref) if parsed.ref else self._job_ref
+        assert ref is not None
+        if parsed.status is WaitStatus.ENDED:
+            return self._job_result(parsed.progress, context)
+        if parsed.status is WaitStatus.TIMEOUT:
+            self._cancel(context, "the wait timed out", enabled=self.cancel_on_timeout)
+            raise self._policy().timeout(ref, parsed.elapsed, parsed.progress)
+        if parsed.status is WaitStatus.STALLED and parsed.progress is not None:
+            self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
+            self._job_stalled(context, parsed.progress, parsed.message)
+        raise task_failure(f"Waiting on {ref} failed: {parsed.message}", parsed.retryable)
+
+    def _cancel_target(self) -> Any:
+        return self._job_ref
