@@ -76,6 +76,7 @@ __all__ = [
     "PokeReturnValue",
     "StartTriggerArgs",
     "TriggerEvent",
+    "aconnection_extras",
     "aget_connection",
     "conf",
     "default_deferrable",
@@ -111,4 +112,22 @@ def default_deferrable() -> bool:
 def connection_extras(conn: Any) -> dict[str, Any]:
     """A connection's extras as a dict on both versions (``extra_dejson`` exists on each)."""
     extras = getattr(conn, "extra_dejson", None)
+    return dict(extras) if isinstance(extras, dict) else {}
+
+
+async def aconnection_extras(conn: Any) -> dict[str, Any]:
+    """:func:`connection_extras` for the event loop, without deadlocking the triggerer.
+
+    ``extra_dejson`` masks the extras' secrets with a synchronous call to the supervisor, which raises
+    ``DeadlockImminentError`` when another async call is in flight. common-compat's
+    ``get_async_extra_dejson`` awaits ``aextra_dejson`` from Airflow 3.3.2 on and reads ``extra_dejson`` in
+    a worker thread before; a common-compat too old to offer it gets that worker-thread read.
+    """
+    try:
+        from airflow.providers.common.compat.connection import get_async_extra_dejson
+    except ImportError:  # common-compat older than the bridge
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(connection_extras)(conn)
+    extras = await get_async_extra_dejson(conn)
     return dict(extras) if isinstance(extras, dict) else {}
