@@ -22,7 +22,6 @@ from airflow.providers.common.compat.sdk import (
     BaseSensorOperator,
     PokeReturnValue,
     conf,
-    mask_secret,
 )
 from airflow.providers.common.compat.version_compat import (
     AIRFLOW_V_3_0_PLUS,
@@ -30,6 +29,17 @@ from airflow.providers.common.compat.version_compat import (
     AIRFLOW_V_3_3_PLUS,
 )
 from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TriggerEvent
+
+try:
+    from airflow.providers.common.compat.sdk import mask_secret
+except ImportError:  # older common-compat (1.20, the newest on Python 3.10, lacks it): its homes, newest first
+    try:
+        from airflow.sdk.log import mask_secret  # type: ignore[no-redef, unused-ignore]
+    except ImportError:
+        try:
+            from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef, unused-ignore]
+        except ImportError:  # Airflow 2
+            from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef, unused-ignore]
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Connection, Context
