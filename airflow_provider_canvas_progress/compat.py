@@ -23,7 +23,6 @@ from airflow.providers.common.compat.sdk import (
     ObjectStoragePath,
     PokeReturnValue,
     conf,
-    mask_secret,
 )
 from airflow.providers.common.compat.version_compat import (
     AIRFLOW_V_3_0_PLUS,
@@ -31,6 +30,17 @@ from airflow.providers.common.compat.version_compat import (
     AIRFLOW_V_3_3_PLUS,
 )
 from airflow.triggers.base import BaseTrigger, StartTriggerArgs, TriggerEvent
+
+try:
+    from airflow.providers.common.compat.sdk import mask_secret
+except ImportError:  # older common-compat (1.20, the newest on Python 3.10, lacks it): its homes, newest first
+    try:
+        from airflow.sdk.log import mask_secret  # type: ignore[no-redef, unused-ignore]
+    except ImportError:
+        try:
+            from airflow.sdk.execution_time.secrets_masker import mask_secret  # type: ignore[no-redef, unused-ignore]
+        except ImportError:  # Airflow 2
+            from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef, unused-ignore]
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Connection, Context
@@ -78,6 +88,7 @@ __all__ = [
     "PokeReturnValue",
     "StartTriggerArgs",
     "TriggerEvent",
+    "aconnection_extras",
     "aget_connection",
     "conf",
     "default_deferrable",
@@ -127,3 +138,21 @@ def task_state_store(context: Any) -> Any | None:
         return None
     getter = getattr(context, "get", None)
     return getter("task_state_store") if callable(getter) else None
+
+
+async def aconnection_extras(conn: Any) -> dict[str, Any]:
+    """:func:`connection_extras` for the event loop, without deadlocking the triggerer.
+
+    ``extra_dejson`` masks the extras' secrets with a synchronous call to the supervisor, which raises
+    ``DeadlockImminentError`` when another async call is in flight. common-compat's
+    ``get_async_extra_dejson`` awaits ``aextra_dejson`` from Airflow 3.3.2 on and reads ``extra_dejson`` in
+    a worker thread before; a common-compat too old to offer it gets that worker-thread read.
+    """
+    try:
+        from airflow.providers.common.compat.connection import get_async_extra_dejson
+    except ImportError:  # common-compat older than the bridge
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(connection_extras)(conn)
+    extras = await get_async_extra_dejson(conn)
+    return dict(extras) if isinstance(extras, dict) else {}

@@ -68,8 +68,9 @@ with DAG(
     tags=["canvas", "example"],
     doc_md=__doc__,
 ) as dag:
-
-    @task
+    # One XCom, not one per key: the dict return annotation would otherwise split it, and Airflow 3.0
+    # refuses to store a key whose value is None (the migration's ``finished_at``), failing the task.
+    @task(multiple_outputs=False)
     def start_migration(params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Start a course copy; Canvas answers with the migration, which carries ``progress_url``."""
         assert params is not None  # Airflow passes the DAG's params to a task that asks for them

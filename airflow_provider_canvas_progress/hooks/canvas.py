@@ -291,7 +291,8 @@ class CanvasHook(reports.AccountReportCalls, sis.SisImportCalls, HookSessions, B
             settings = self.settings
             if settings.auth_type == AUTH_LTI_ADVANTAGE:
                 return checks.lti_grant_check(settings, access.grant(settings, self.get_conn(), self._voice))
-            # One attempt: the UI's Test button should answer in seconds, not after a back-off.
+            # One attempt: a connection test (``airflow connections test``, the REST test endpoint, the UI's
+            # Test button where it works) should answer in seconds, not after a back-off.
             return checks.user_check(settings, self._run(build_request(settings, "GET", USERS_SELF), max_attempts=1))
         except CanvasError as error:
             return False, str(error)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from airflow_provider_canvas_progress.compat import connection_extras
+from airflow_provider_canvas_progress.compat import aconnection_extras, connection_extras
 from airflow_provider_canvas_progress.core.extras import ExtraReader
 from airflow_provider_canvas_progress.core.settings import CanvasSettings, settings_from_connection
 
@@ -91,7 +91,10 @@ async def aread(
         return cached
     async with _loop_lock(conn_id):
         cached = _cached(conn_id, clock)
-        return cached if cached is not None else _keep(conn_id, validated(conn_id, await get(conn_id), log), clock)
+        if cached is not None:
+            return cached
+        conn = await get(conn_id)
+        return _keep(conn_id, validated(conn_id, conn, log, extras=await aconnection_extras(conn)), clock)
 
 
 def _loop_lock(conn_id: str) -> asyncio.Lock:
@@ -127,13 +130,17 @@ def clear() -> None:
         _entries.clear()
 
 
-def validated(conn_id: str, conn: Any, log: Any) -> CanvasSettings:
-    """A connection just read, validated, with a warning about extras it sets in vain."""
+def validated(conn_id: str, conn: Any, log: Any, *, extras: dict[str, Any] | None = None) -> CanvasSettings:
+    """A connection just read, validated, with a warning about extras it sets in vain.
+
+    ``extras``: the connection's extras when already read (the event loop reads them with
+    :func:`~airflow_provider_canvas_progress.compat.aconnection_extras`), else read here.
+    """
     settings = settings_from_connection(
         conn_id=conn_id,
         host=conn.host,
         password=conn.password,
-        extras=connection_extras(conn),
+        extras=connection_extras(conn) if extras is None else extras,
         schema=conn.schema,
         port=conn.port,
     )

@@ -9,6 +9,7 @@ through ``aget_connection`` from 3.3.2 on. Each test runs on the versions that h
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -77,3 +78,43 @@ async def test_from_airflow_3_3_2_the_read_is_basehooks_own_aget_connection(
 
     assert asked == [conn_id]
     assert compat.connection_extras(conn) == EXTRAS
+
+
+def _extra_dejson_refusing_the_event_loop(monkeypatch: pytest.MonkeyPatch, conn: Any) -> None:
+    """``extra_dejson`` as it behaves while another async call is in flight: refused on the event loop.
+
+    Patched on the class of the connection the read returns (the Task SDK's or the ORM's, by version).
+    """
+    original = type(conn).extra_dejson
+
+    def guarded(self: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread: blocking on the supervisor is safe there
+            return original.__get__(self)
+        raise RuntimeError("DeadlockImminentError: extra_dejson called on the event loop")
+
+    monkeypatch.setattr(type(conn), "extra_dejson", property(guarded))
+
+
+async def test_extras_are_read_off_the_event_loop_or_asynchronously(
+    conn_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = await compat.aget_connection(conn_id)
+    _extra_dejson_refusing_the_event_loop(monkeypatch, conn)
+
+    assert await compat.aconnection_extras(conn) == EXTRAS
+
+
+async def test_a_hook_on_the_event_loop_reads_its_connection_without_a_sync_extras_read(
+    conn_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_canvas_progress.hooks import connections
+    from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
+
+    connections.clear()
+    _extra_dejson_refusing_the_event_loop(monkeypatch, await compat.aget_connection(conn_id))
+
+    settings = await CanvasHook(conn_id).asettings()
+
+    assert settings.timeout == EXTRAS["timeout"]
