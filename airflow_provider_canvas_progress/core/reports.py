@@ -16,6 +16,7 @@ Pure code: no I/O, no Airflow.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -24,7 +25,7 @@ from typing import Any
 
 import pendulum
 
-from airflow_provider_canvas_progress.core.progress import _canvas_timestamp
+from airflow_provider_canvas_progress.core.progress import _canvas_timestamp, shown
 from airflow_provider_canvas_progress.exceptions import (
     CanvasConfigurationError,
     CanvasProgressFailedError,
@@ -73,7 +74,7 @@ class ReportStatus(str, Enum):
                 pass
         where = f"Account report {report_id}" if report_id else "An account report"
         raise CanvasUnknownStateError(
-            f"{where} reports status {value!r}, which this provider does not know "
+            f"{where} reports status {shown(value)}, which this provider does not know "
             f"(known: {', '.join(s.value for s in cls)}). It is not treated as success. Check the report "
             "in Canvas (Admin > Settings > Reports), and upgrade airflow-provider-canvas-progress if "
             "Canvas has added a state."
@@ -95,7 +96,7 @@ class ReportOutcome(str, Enum):
         bad = [v for v in items if not isinstance(v, str) or v.strip().lower() not in allowed]
         if bad:
             raise CanvasConfigurationError(
-                f"{what} contains {bad!r}; allowed values are {allowed} (e.g. ['error', 'aborted'], "
+                f"{what} contains {shown(bad)}; allowed values are {allowed} (e.g. ['error', 'aborted'], "
                 "or [] to never fail the task on the report's outcome)."
             )
         return frozenset(cls(v.strip().lower()) for v in items)
@@ -159,9 +160,9 @@ class AccountReport:
         if self.progress is not None:
             text += f" at {self.progress}%"
         if self.status is ReportStatus.ERROR:
-            text += f"; Canvas says: {self.error_message!r}"
+            text += f"; Canvas says: {shown(self.error_message, 500)}"
         elif self.status is ReportStatus.ABORTED and self.extra_text:
-            text += f"; Canvas says: {self.extra_text!r}"
+            text += f"; Canvas says: {shown(self.extra_text, 500)}"
         return text
 
     def to_json(self) -> dict[str, Any]:
@@ -236,11 +237,13 @@ def parse_report(payload: object, *, source: str = "Canvas") -> AccountReport:
         raise CanvasResponseError(f"{source} answered {type(payload).__name__} where a Report object was expected.")
     report_id = _id(payload.get("id"))
     if report_id is None:
-        raise CanvasResponseError(f"{source} answered a Report whose 'id' is {payload.get('id')!r}; expected an id.")
+        raise CanvasResponseError(
+            f"{source} answered a Report whose 'id' is {shown(payload.get('id'))}; expected an id."
+        )
 
     def bad(key: str, expected: str) -> CanvasResponseError:
         return CanvasResponseError(
-            f"{source} answered Report {report_id} whose {key!r} is {payload.get(key)!r}; expected {expected}."
+            f"{source} answered Report {report_id} whose {key!r} is {shown(payload.get(key))}; expected {expected}."
         )
 
     status = ReportStatus.parse(payload.get("status"), report_id=report_id)
@@ -250,7 +253,9 @@ def parse_report(payload: object, *, source: str = "Canvas") -> AccountReport:
     numbers: dict[str, int | None] = {}
     for key in ("progress", "current_line"):
         value = payload.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0
+        ):
             raise bad(key, "a non-negative number or null")
         numbers[key] = None if value is None else int(min(value, 10**12))
     parameters = payload.get("parameters")
@@ -302,13 +307,18 @@ def _attachment(value: object, bad: Callable[[str, str], CanvasResponseError]) -
 
 
 def _id(value: object) -> str | None:
+    # Bounded like every Canvas id (64 digits at most), so a hostile 5,000-digit id is "not an id",
+    # not a ValueError from Python's 4,300-digit limit.
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) and value > 0:
+    if isinstance(value, int) and 0 < value < 10**_MAX_ID_DIGITS:
         return str(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > 0:
-        return value
+    if isinstance(value, str) and len(value) <= _MAX_ID_DIGITS and value.isascii() and value.isdigit():
+        return value if value.strip("0") else None
     return None
+
+
+_MAX_ID_DIGITS = 64
 
 
 def _timestamp(value: object, bad: Callable[[], CanvasResponseError]) -> pendulum.DateTime | None:

@@ -13,6 +13,7 @@ A ``change_threshold`` abort and a user's abort end in the same ``aborted`` stat
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from typing import Any
 import pendulum
 
 from airflow_provider_canvas_progress.core.errors import CanvasResponseError
-from airflow_provider_canvas_progress.core.progress import parse_timestamp
+from airflow_provider_canvas_progress.core.progress import parse_timestamp, shown
 from airflow_provider_canvas_progress.core.sis_states import OUTCOMES, SisImportState, SisOutcome
 
 __all__ = [
@@ -143,11 +144,11 @@ class SisImport:
         elif self.workflow_state is SisImportState.ABORTED:
             text += "; aborted by a user"
         if self.errors_total:
-            text += f"; {self.errors_total} error(s), first: {self.errors[0][1]!r}" if self.errors else ""
+            text += f"; {self.errors_total} error(s), first: {shown(self.errors[0][1], 500)}" if self.errors else ""
         if self.warnings_total:
             text += f"; {self.warnings_total} warning(s)"
         if self.crash_message:
-            text += f"; Canvas says: {self.crash_message!r}"
+            text += f"; Canvas says: {shown(self.crash_message, 500)}"
         return text
 
     def to_payload(self) -> dict[str, Any]:
@@ -246,13 +247,18 @@ def _time(payload: Mapping[str, Any], key: str, bad: Any) -> pendulum.DateTime |
 
 
 def _id_text(value: object) -> str | None:
+    # Canvas ids are 64-bit (global ids included); the bound keeps str() and int() clear of Python's
+    # 4,300-digit limit, so a hostile id is a typed "not an id", not a ValueError.
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) and value >= 0:
+    if isinstance(value, int) and 0 <= value < 10**_MAX_ID_DIGITS:
         return str(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and len(value) <= _MAX_ID_DIGITS and value.isascii() and value.isdigit():
         return value
     return None
+
+
+_MAX_ID_DIGITS = 64
 
 
 def parse_sis_import(payload: object, *, source: str = "Canvas") -> SisImport:
@@ -266,18 +272,20 @@ def parse_sis_import(payload: object, *, source: str = "Canvas") -> SisImport:
         raise CanvasResponseError(f"{source} answered {type(payload).__name__} where a SIS import was expected.")
     import_id = _id_text(payload.get("id"))
     if import_id is None:
-        raise CanvasResponseError(f"{source} answered a SIS import whose 'id' is {payload.get('id')!r}.")
+        raise CanvasResponseError(f"{source} answered a SIS import whose 'id' is {shown(payload.get('id'))}.")
 
     def bad(key: str, expected: str) -> CanvasResponseError:
         return CanvasResponseError(
-            f"{source} answered SIS import {import_id} whose {key!r} is {payload.get(key)!r}; expected {expected}."
+            f"{source} answered SIS import {import_id} whose {key!r} is {shown(payload.get(key))}; expected {expected}."
         )
 
     if "workflow_state" not in payload:
         raise bad("workflow_state", "a state such as 'importing'")
     state = SisImportState.parse(payload["workflow_state"], import_id=import_id)
     progress = payload.get("progress")
-    if progress is not None and (isinstance(progress, bool) or not isinstance(progress, (int, float))):
+    if progress is not None and (
+        isinstance(progress, bool) or not isinstance(progress, (int, float)) or not math.isfinite(progress)
+    ):
         raise bad("progress", "a number from 0 to 100 or null")
     data = payload.get("data")
     data = {} if data is None else data

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from enum import Enum
 
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasUnknownStateError
+from airflow_provider_canvas_progress.core.progress import shown
 
 __all__ = ["OUTCOMES", "SisImportState", "SisOutcome"]
 
@@ -54,7 +55,7 @@ class SisImportState(str, Enum):
                 pass
         where = f"SIS import {import_id}" if import_id else "An SIS import"
         raise CanvasUnknownStateError(
-            f"{where} reports workflow_state {value!r}, which this provider does not know (known: "
+            f"{where} reports workflow_state {shown(value)}, which this provider does not know (known: "
             f"{', '.join(s.value for s in cls)}). It is not treated as success. Check the import in Canvas "
             "(Admin > SIS Import), and upgrade airflow-provider-canvas-progress if Canvas has added a state."
         )
@@ -92,7 +93,7 @@ class SisOutcome(str, Enum):
         unknown = [v for v in items if not isinstance(v, str) or v.strip().lower() not in endings]
         if unknown:
             raise CanvasConfigurationError(
-                f"{what} contains {unknown!r}; allowed values are {endings} (e.g. ['failed', 'aborted'], or [] "
+                f"{what} contains {shown(unknown)}; allowed values are {endings} (e.g. ['failed', 'aborted'], or [] "
                 "to never fail the task on how the import ended)."
             )
         return frozenset(cls(v.strip().lower()) for v in items)
