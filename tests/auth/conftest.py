@@ -44,11 +44,14 @@ def _fresh_process_caches() -> Iterator[None]:
 
 
 def _masker() -> Any:
-    """Airflow's process-wide secrets masker (its module moved in Airflow 3)."""
+    """Airflow's process-wide secrets masker (its module moved twice: 2.x, 3.0, 3.1+)."""
     try:
         from airflow.sdk._shared.secrets_masker.secrets_masker import _secrets_masker
-    except ImportError:  # Airflow 2
-        from airflow.utils.log.secrets_masker import _secrets_masker
+    except ImportError:
+        try:  # Airflow 3.0
+            from airflow.sdk.execution_time.secrets_masker import _secrets_masker
+        except ImportError:  # Airflow 2
+            from airflow.utils.log.secrets_masker import _secrets_masker
     return _secrets_masker()
 
 
