@@ -25,8 +25,7 @@ MATRIX_AIRFLOW := 3.0.6-py3.11 3.1.8-py3.11 3.2.2-py3.11 3.3.2-py3.12
 # Longest first (measured: 3.1 and 3.2 run the Airflow-level tests slowest), so that jobs finish together.
 # 3.0.6-py3.11 is defined (make matrix-3.0.6-py3.11) but not run: on Airflow 3.0.6 the reschedule sensor's
 # timeout specs (test_sensor_dags.py, [reschedule] of the timeout and soft-fail specs) leave the task
-# up_for_retry and dag.test() loops until pytest-timeout (cause not yet found), and tests/auth/conftest.py's
-# secrets-masker fixture lacks Airflow 3.0's module (airflow.sdk.execution_time.secrets_masker).
+# up_for_retry and dag.test() loops until pytest-timeout (cause not yet found).
 MATRIX := 3.1.8-py3.11 3.2.2-py3.11 $(MATRIX_WHOLE) 3.3.2-py3.12
 AIRFLOW_LEVEL_TESTS := tests/airflow tests/triggers tests/compat tests/auth/test_connection_form.py
 # Venv creation is download- and IO-bound, the tests CPU-bound: two jobs keep two cores busy.
