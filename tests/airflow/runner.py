@@ -95,3 +95,14 @@ def _xcoms(session: Any, dag_id: str, run_id: str) -> dict[tuple[str, str], Any]
     # Airflow 2's XCom model deserialises on load.
     rows = session.query(XCom).filter_by(dag_id=dag_id, run_id=run_id).all()
     return {(r.task_id, r.key): r.value for r in rows}
+
+
+def task_log_text(caplog: Any, capfd: Any) -> str:
+    """What the tasks of a ``dag.test()`` run logged, wherever this Airflow sends it.
+
+    Airflow 2 and 3.3 log task lines through the standard ``logging`` module (``caplog`` sees them);
+    Airflow 3.0 to 3.2's in-process runner prints them through structlog to the process's output
+    (only ``capfd`` sees them). Reading both is the one way that reads the same on every version.
+    """
+    out, err = capfd.readouterr()
+    return "\n".join((caplog.text, out, err))

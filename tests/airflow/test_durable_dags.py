@@ -15,7 +15,7 @@ import pytest
 from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_3_PLUS
 
 from airflow_provider_canvas_progress.testing import CanvasSimulator, Fault, JobScript
-from tests.airflow.runner import DagResult, load_dag, run_dag
+from tests.airflow.runner import DagResult, load_dag, run_dag, task_log_text
 
 BATCH_PATH = "/api/v1/accounts/1/courses"
 PROGRESS_PATH = r"^/api/v1/progress/\d+$"
@@ -90,7 +90,7 @@ def test_durable_false_starts_a_fresh_job_on_every_try(canvas: CanvasSimulator, 
 @without_store
 @pytest.mark.parametrize("mode", MODES)
 def test_below_airflow_3_3_durable_has_no_effect_and_the_retry_starts_its_own_job(
-    canvas: CanvasSimulator, mode: str, caplog: pytest.LogCaptureFixture
+    canvas: CanvasSimulator, mode: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     canvas.script_next_job(SLOW_JOB)
     canvas.script_next_job(JobScript(queued_for=0.1, running_for=0.5))
@@ -102,7 +102,7 @@ def test_below_airflow_3_3_durable_has_no_effect_and_the_retry_starts_its_own_jo
     assert result.states["batch"] == "success"
     assert jobs_started(canvas) == 2
     assert attached(result)["started_by_try"] == 2
-    assert "durable=True has no effect here (this Airflow has no task state store" in caplog.text
+    assert "durable=True has no effect here (this Airflow has no task state store" in task_log_text(caplog, capfd)
 
 
 @needs_store
