@@ -25,7 +25,7 @@ from typing import Any
 
 import pendulum
 
-from airflow_provider_canvas_progress.core.progress import _canvas_timestamp, shown
+from airflow_provider_canvas_progress.core.progress import parse_timestamp, shown
 from airflow_provider_canvas_progress.exceptions import (
     CanvasConfigurationError,
     CanvasProgressFailedError,
@@ -322,17 +322,10 @@ _MAX_ID_DIGITS = 64
 
 
 def _timestamp(value: object, bad: Callable[[], CanvasResponseError]) -> pendulum.DateTime | None:
+    # The one timestamp reader the Progress and SIS parsers use; only the error is the report's own.
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise bad()
-    fast = _canvas_timestamp(value)
-    if fast is not None:
-        return fast
     try:
-        parsed = pendulum.parse(value, exact=True)
-    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        return parse_timestamp(value)
+    except ValueError:
         raise bad() from None
-    if not isinstance(parsed, pendulum.DateTime):
-        raise bad()
-    return parsed
