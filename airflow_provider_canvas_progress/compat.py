@@ -93,6 +93,7 @@ __all__ = [
     "conf",
     "default_deferrable",
     "mask_secret",
+    "object_storage_path",
     "task_state_store",
 ]
 
@@ -126,6 +127,36 @@ def connection_extras(conn: Any) -> dict[str, Any]:
     """A connection's extras as a dict on both versions (``extra_dejson`` exists on each)."""
     extras = getattr(conn, "extra_dejson", None)
     return dict(extras) if isinstance(extras, dict) else {}
+
+
+class IncompatibleStorageLibrary(TypeError):
+    """This Airflow's ``ObjectStoragePath`` cannot work with the installed universal-pathlib."""
+
+
+def object_storage_path(url: str, conn_id: str | None = None) -> Any:
+    """``ObjectStoragePath(url, conn_id=...)``, with a clear error where the pair of libraries cannot work.
+
+    Airflow 2.11 and 3.0 declare ``universal-pathlib>=0.2.2`` without an upper bound, but their
+    ``ObjectStoragePath`` predates universal-pathlib 0.3, which refuses every path it is given ("detected
+    protocol file which is incompatible with ObjectStoragePath"). Airflow 3.1 caps it below 0.3 and 3.2
+    works with 0.3, and each release's own constraints file pins a version that works. An installation made
+    without those constraints meets the refusal on the first file written; it is turned into an error that
+    says what to install.
+
+    :raises IncompatibleStorageLibrary: the installed universal-pathlib is too new for this Airflow.
+    """
+    try:
+        return ObjectStoragePath(url, conn_id=conn_id) if conn_id else ObjectStoragePath(url)
+    except TypeError as error:
+        if "incompatible with ObjectStoragePath" not in str(error):
+            raise
+        from importlib.metadata import version
+
+        raise IncompatibleStorageLibrary(
+            f"This Airflow's ObjectStoragePath cannot use universal-pathlib {version('universal-pathlib')} "
+            f"({error}). Install the version your Airflow's constraints file pins "
+            "(pip install 'universal-pathlib<0.3' for Airflow 2.11 and 3.0)."
+        ) from None
 
 
 def task_state_store(context: Any) -> Any | None:

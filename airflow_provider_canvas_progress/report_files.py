@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_canvas_progress.compat import ObjectStoragePath
+from airflow_provider_canvas_progress.compat import IncompatibleStorageLibrary, object_storage_path
 from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasResponseError
 
 __all__ = ["DEFAULT_MAX_BYTES", "SavedFile", "extract_zip", "save_stream", "target_for"]
@@ -62,14 +62,18 @@ def target_for(output: str, filename: str, *, conn_id: str | None = None) -> Any
     A folder is an ``output`` ending in ``/`` or an existing directory; the file then keeps the name
     Canvas gave it (``provisioning_csv_30_Nov_2026_12.zip``).
 
-    :raises CanvasConfigurationError: an empty ``output``, or a file name that is not a plain name.
+    :raises CanvasConfigurationError: an empty ``output``, a file name that is not a plain name, or an
+        installation whose ObjectStoragePath cannot work (the error says what to install).
     """
     if not isinstance(output, str) or not output.strip():
         raise CanvasConfigurationError("output must be a local path or an object storage URL (s3://bucket/dir/).")
     name = posixpath.basename(filename.replace("\\", "/"))
     if name in ("", ".", "..") or name != filename:
         raise CanvasConfigurationError(f"Canvas named the report file {filename!r}, which is not a plain file name.")
-    path = ObjectStoragePath(output.strip(), conn_id=conn_id) if conn_id else ObjectStoragePath(output.strip())
+    try:
+        path = object_storage_path(output.strip(), conn_id)
+    except IncompatibleStorageLibrary as error:
+        raise CanvasConfigurationError(f"Cannot write the report file to {output.strip()!r}: {error}") from None
     return path / name if _is_folder(output.strip(), path) else path
 
 

@@ -28,6 +28,18 @@ AIRFLOW_BUGS: dict[str, tuple[bool, str]] = {
         AIRFLOW_3_0,
         "Airflow 3.0 resumes a retry with the failed try's trigger event (fixed in 3.1)",
     ),
+    "test_durable_false_starts_a_fresh_job_on_every_try[deferrable]": (
+        AIRFLOW_3_0,
+        "Airflow 3.0 resumes a retry with the failed try's trigger event (fixed in 3.1)",
+    ),
+    "test_below_airflow_3_3_durable_has_no_effect_and_the_retry_starts_its_own_job[deferrable]": (
+        AIRFLOW_3_0,
+        "Airflow 3.0 resumes a retry with the failed try's trigger event (fixed in 3.1)",
+    ),
+    "test_retry_waits_on_the_import_it_already_uploaded[deferrable]": (
+        AIRFLOW_3_0,
+        "Airflow 3.0 resumes a retry with the failed try's trigger event (fixed in 3.1)",
+    ),
 }
 
 

@@ -6,6 +6,12 @@ callbacks, but the in-process runner that ``dag.test()`` uses on Airflow 3.0 to 
 ``finalize(ti, state, context, log, error)`` without doing so (Airflow 3.3 does it, Airflow 2 has its
 own path). :func:`run_dag` is the one place that bridges it: while a DAG runs there, ``finalize`` puts
 the error it is given into the context first, as the worker's ``main()`` does.
+
+Airflow 3.0's in-process runner has a second gap of the same kind: it hands a reschedule-mode sensor
+its first reschedule date as the API's JSON string (``model_construct`` skips the parsing a worker's
+comms channel does), so the sensor's second poke fails with ``TypeError`` and the task is retried
+instead of timing out. A deployed worker, and ``dag.test()`` from Airflow 3.1, get a datetime: while a
+DAG runs here on 3.0, the date is parsed as they parse it.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_3_PLUS
+from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_1_PLUS, AIRFLOW_V_3_3_PLUS
 from airflow.utils.session import create_session
 
 from tests.conftest import DAGS
@@ -46,7 +52,7 @@ def load_dag(module: str, dag_id: str) -> Any:
 
 def run_dag(dag: Any, **conf: Any) -> DagResult:
     """``dag.test()`` with ``conf`` as run conf (read by the DAGs through ``params``)."""
-    with _callbacks_see_the_error():
+    with _callbacks_see_the_error(), _reschedule_dates_parsed():
         dag_run = dag.test(run_conf=conf or None)
     with create_session() as session:
         tis = session.query(_ti_class()).filter_by(dag_id=dag.dag_id, run_id=dag_run.run_id).all()
@@ -76,6 +82,28 @@ def _callbacks_see_the_error() -> Iterator[None]:
         yield
     finally:
         task_runner.finalize = finalize
+
+
+@contextlib.contextmanager
+def _reschedule_dates_parsed() -> Iterator[None]:
+    """On Airflow 3.0, give ``dag.test()``'s reschedule-mode sensors their first reschedule date as a datetime."""
+    if not AIRFLOW_V_3_0_PLUS or AIRFLOW_V_3_1_PLUS:
+        yield
+        return
+    from airflow.sdk.api.client import TaskInstanceOperations
+    from airflow.sdk.execution_time.comms import TaskRescheduleStartDate
+
+    unparsed = TaskInstanceOperations.get_reschedule_start_date
+
+    def parsed(self: Any, id: Any, try_number: int = 1) -> Any:
+        answer = unparsed(self, id, try_number)
+        return TaskRescheduleStartDate.model_validate({"start_date": answer.start_date})
+
+    TaskInstanceOperations.get_reschedule_start_date = parsed  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        TaskInstanceOperations.get_reschedule_start_date = unparsed  # type: ignore[method-assign]
 
 
 def _ti_class() -> Any:
