@@ -150,8 +150,8 @@ e2e: $(VENV3)/.installed $(VENV2)/.installed
 	$(VENV2)/bin/python -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: $(VENV3)/.installed
-	$(VENV3)/bin/ruff check airflow_provider_canvas_progress tests example_dags benchmarks docs
-	$(VENV3)/bin/ruff format --check airflow_provider_canvas_progress tests example_dags benchmarks docs
+	$(VENV3)/bin/ruff check airflow_provider_canvas_progress tests example_dags benchmarks docs scripts
+	$(VENV3)/bin/ruff format --check airflow_provider_canvas_progress tests example_dags benchmarks docs scripts
 
 typecheck: $(VENV3)/.installed
 	$(VENV3)/bin/mypy

@@ -11,7 +11,9 @@ What it does, all on this machine:
 4. runs ``airflow dags test canvas_nightly_sis_import`` three times on folders of CSVs it writes:
    a full export (imported: ``report``), one with a row Canvas refuses (``report_with_warnings``),
    and a truncated one that batch mode would delete too much for (``alert_threshold``);
-5. after each run prints every task's state and the final result, read from the run's XComs.
+5. runs ``airflow dags test canvas_nightly_reports``: three account reports at once (mapped,
+   deferrable), their files saved under the temporary home and summarised;
+6. after each run prints every task's state and the final result, read from the run's XComs.
 
 Airflow's own output goes to log files in the temporary home (their paths are printed; the tail is
 shown when something goes wrong). The simulator is stopped whatever happens. The exit status is
@@ -40,16 +42,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DAG_ID = "canvas_nightly_course_batch"
 SIS_DAG_ID = "canvas_nightly_sis_import"
-DAG_FILES = [ROOT / "example_dags" / f"{dag_id}.py" for dag_id in (DAG_ID, SIS_DAG_ID)]
+REPORTS_DAG_ID = "canvas_nightly_reports"
+DAG_FILES = [ROOT / "example_dags" / f"{dag_id}.py" for dag_id in (DAG_ID, SIS_DAG_ID, REPORTS_DAG_ID)]
 TASKS = {
     DAG_ID: ("start_batch", "wait", "route", "report", "alert", "cleanup"),
     SIS_DAG_ID: (
         "check_folder", "import_sis", "route", "report", "report_with_warnings", "alert_failed", "alert_threshold",
         "alert_aborted",
     ),
+    REPORTS_DAG_ID: ("run_report", "summary"),
 }  # fmt: skip
-#: The task whose return value is the job's final state, per DAG.
-RESULT_TASK = {DAG_ID: "wait", SIS_DAG_ID: "import_sis"}
+#: The task whose return value is the job's final state (the reports' summary), per DAG.
+RESULT_TASK = {DAG_ID: "wait", SIS_DAG_ID: "import_sis", REPORTS_DAG_ID: "summary"}
 #: The nightly SIS exports the SIS scenarios import (written into the temporary home).
 SIS_EXPORTS = {
     "full": {
@@ -140,6 +144,12 @@ SCENARIOS = (
         SIS_DAG_ID,
         "truncated",
     ),
+    Scenario(
+        "6. three account reports at once (provisioning, grade export, last access) -> saved and summarised",
+        None,
+        {"run_report": "success", "summary": "success"},
+        REPORTS_DAG_ID,
+    ),
 )
 
 
@@ -165,6 +175,7 @@ def airflow_env(home: Path) -> dict[str, str]:
             # The example reads these when parsed: poll fast, give up after two minutes.
             "CANVAS_EXAMPLE_POLL_SECONDS": "0.5",
             "CANVAS_EXAMPLE_TIMEOUT_SECONDS": "120",
+            "CANVAS_EXAMPLE_REPORTS_DIR": str(home / "reports"),
         }
     )
     return env
@@ -272,7 +283,11 @@ def last_run(dag_id: str) -> tuple[str, str, dict[str, str], dict[str, Any] | No
         if run is None:
             raise DemoError(f"no run of {dag_id} was recorded")
         tis = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run.run_id).all()
-        states = {ti.task_id: _text(ti.state) for ti in tis}
+        # A mapped task has one instance per map index: one state when they agree, else each of them.
+        seen: dict[str, set[str]] = {}
+        for ti in tis:
+            seen.setdefault(ti.task_id, set()).add(_text(ti.state))
+        states = {task_id: "/".join(sorted(found)) for task_id, found in seen.items()}
         progress = _xcom(session, dag_id, run.run_id, RESULT_TASK[dag_id])
         return run.run_id, _text(run.state), states, progress
 
@@ -303,7 +318,11 @@ def show(scenario: Scenario, run_id: str, run_state: str, states: dict[str, str]
         mark = "" if state == expected else "   <-- unexpected"
         ok = ok and state == expected
         print(f"   {task_id:<22} {state:<16} {expected}{mark}")
-    if scenario.dag_id == SIS_DAG_ID and isinstance(progress, dict):
+    if scenario.dag_id == REPORTS_DAG_ID and isinstance(progress, dict):
+        print("   saved reports (summary's XCom):")
+        for report, saved in sorted(progress.items()):
+            print(f"     {report:<22} {saved.get('path')}  sha256 {str(saved.get('sha256'))[:12]}…")
+    elif scenario.dag_id == SIS_DAG_ID and isinstance(progress, dict):
         print("   final SIS import (import_sis's XCom):")
         for key in ("id", "workflow_state", "outcome", "counts", "warnings", "threshold_abort"):
             value = progress.get(key)
@@ -379,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     if ok:
         print(
             f"\nDemo passed in {took:.0f} s: the completed job ran 'report', the failed one 'alert'; the SIS "
-            "imports ran 'report', 'report_with_warnings' and 'alert_threshold'."
+            "imports ran 'report', 'report_with_warnings' and 'alert_threshold'; three account reports were "
+            "saved and summarised."
         )
         if not args.keep:
             print("(temporary Airflow home removed; run with --keep to keep its logs)")

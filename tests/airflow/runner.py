@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_1_PLUS, AIRFLOW_V_3_3_PLUS
 from airflow.utils.session import create_session
@@ -62,12 +62,10 @@ def run_dag(dag: Any, **conf: Any) -> DagResult:
     return DagResult(str(state), dag_run.run_id, states, xcoms)
 
 
-@contextlib.contextmanager
-def _callbacks_see_the_error() -> Iterator[None]:
+def _callbacks_see_the_error() -> contextlib.AbstractContextManager[Any]:
     """On Airflow 3.0-3.2, give ``dag.test()``'s callbacks ``context["exception"]`` as a worker does."""
     if not AIRFLOW_V_3_0_PLUS or AIRFLOW_V_3_3_PLUS:
-        yield
-        return
+        return contextlib.nullcontext()
     # The in-process supervisor imports ``finalize`` from this module each time it runs a task.
     from airflow.sdk.execution_time import task_runner
 
@@ -77,19 +75,13 @@ def _callbacks_see_the_error() -> Iterator[None]:
         context["exception"] = error
         return finalize(ti, state, context, log, error)
 
-    task_runner.finalize = finalize_with_the_error
-    try:
-        yield
-    finally:
-        task_runner.finalize = finalize
+    return mock.patch.object(task_runner, "finalize", finalize_with_the_error)
 
 
-@contextlib.contextmanager
-def _reschedule_dates_parsed() -> Iterator[None]:
+def _reschedule_dates_parsed() -> contextlib.AbstractContextManager[Any]:
     """On Airflow 3.0, give ``dag.test()``'s reschedule-mode sensors their first reschedule date as a datetime."""
     if not AIRFLOW_V_3_0_PLUS or AIRFLOW_V_3_1_PLUS:
-        yield
-        return
+        return contextlib.nullcontext()
     from airflow.sdk.api.client import TaskInstanceOperations
     from airflow.sdk.execution_time.comms import TaskRescheduleStartDate
 
@@ -99,11 +91,7 @@ def _reschedule_dates_parsed() -> Iterator[None]:
         answer = unparsed(self, id, try_number)
         return TaskRescheduleStartDate.model_validate({"start_date": answer.start_date})
 
-    TaskInstanceOperations.get_reschedule_start_date = parsed  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        TaskInstanceOperations.get_reschedule_start_date = unparsed  # type: ignore[method-assign]
+    return mock.patch.object(TaskInstanceOperations, "get_reschedule_start_date", parsed)
 
 
 def _ti_class() -> Any:
