@@ -14,12 +14,12 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
-from airflow_provider_canvas_progress.compat import Context, task_state_store
+from airflow_provider_canvas_progress.compat import Context
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.kinds import JobKind
 from airflow_provider_canvas_progress.core.stall import stall_message
 from airflow_provider_canvas_progress.exceptions import CanvasJobStalled
-from airflow_provider_canvas_progress.stalling import TaskStallWatch
+from airflow_provider_canvas_progress.stalling import TaskStallWatch, task_stall_watch
 from airflow_provider_canvas_progress.waiting import DeferredWait, failing_fast, task_failure
 
 __all__ = ["STALLED", "JobWait"]
@@ -60,12 +60,11 @@ class JobWait(DeferredWait):
         raise NotImplementedError
 
     def _stall_watch(self, context: Context) -> TaskStallWatch:
-        """The stall watch of this try; in reschedule mode its record lives in the task state store,
-        as each poke is a new process (Airflow >= 3.3; elsewhere the watch starts over each poke)."""
+        """The stall watch of this try (:func:`~airflow_provider_canvas_progress.stalling.task_stall_watch`)."""
         watch: TaskStallWatch | None = getattr(self, "_job_stall_watch", None)
         if watch is None:
-            keep = bool(getattr(self, "reschedule", False)) and self.stalled_after is not None
-            watch = TaskStallWatch(self.stalled_after, store=task_state_store(context) if keep else None, log=self.log)
+            reschedule = bool(getattr(self, "reschedule", False))
+            watch = task_stall_watch(self.stalled_after, context, reschedule=reschedule, log=self.log)
             self._job_stall_watch = watch
         return watch
 
