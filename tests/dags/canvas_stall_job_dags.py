@@ -100,25 +100,17 @@ with _dag("stall_report_routes"):
     watch >> route >> _landing("load", "alert", "look")
 
 for mode in ("poke", "deferrable"):
+    # The operators abort what they started on a stall: a retry would start afresh.
+    waiting: dict[str, Any] = {
+        "task_id": "start",
+        "account_id": "{{ params.account_id }}",
+        "deferrable": mode == "deferrable",
+        "poll_interval": 1,
+        "timeout": 60,
+        "stalled_after": STALLED_AFTER,
+        "cancel_on_stall": True,
+    }
     with _dag(f"stall_sis_operator_{mode}"):
-        CanvasSisImportOperator(
-            task_id="start",
-            account_id="{{ params.account_id }}",
-            sis_data="{{ params.sis_data }}",
-            deferrable=mode == "deferrable",
-            poll_interval=1,
-            timeout=60,
-            stalled_after=STALLED_AFTER,
-            cancel_on_stall=True,
-        )
+        CanvasSisImportOperator(sis_data="{{ params.sis_data }}", **waiting)
     with _dag(f"stall_report_operator_{mode}"):
-        CanvasAccountReportOperator(
-            task_id="start",
-            account_id="{{ params.account_id }}",
-            report="{{ params.report }}",
-            deferrable=mode == "deferrable",
-            poll_interval=1,
-            timeout=60,
-            stalled_after=STALLED_AFTER,
-            cancel_on_stall=True,
-        )
+        CanvasAccountReportOperator(report="{{ params.report }}", **waiting)
