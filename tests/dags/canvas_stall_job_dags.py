@@ -86,18 +86,18 @@ with _dag("stall_sis_sensor_queued"):
     _sis_sensor(poke_interval=1, mode="poke")
 
 with _dag("stall_sis_routes"):
-    watch = _sis_sensor(poke_interval=1, fail_on=ROUTING["sis"])
-    route = CanvasSisImportBranchOperator(
-        task_id="route", sis_import=watch.output, on_imported="load", on_failed="alert", on_pending="look"
+    sis_watch = _sis_sensor(poke_interval=1, fail_on=ROUTING["sis"])
+    sis_route = CanvasSisImportBranchOperator(
+        task_id="route", sis_import=sis_watch.output, on_imported="load", on_failed="alert", on_pending="look"
     )
-    watch >> route >> _landing("load", "alert", "look")
+    sis_watch >> sis_route >> _landing("load", "alert", "look")
 
 with _dag("stall_report_routes"):
-    watch = _report_sensor(poke_interval=1, fail_on=ROUTING["report"])
-    route = CanvasAccountReportBranchOperator(
-        task_id="route", account_report=watch.output, on_complete="load", on_error="alert", on_pending="look"
+    report_watch = _report_sensor(poke_interval=1, fail_on=ROUTING["report"])
+    report_route = CanvasAccountReportBranchOperator(
+        task_id="route", account_report=report_watch.output, on_complete="load", on_error="alert", on_pending="look"
     )
-    watch >> route >> _landing("load", "alert", "look")
+    report_watch >> report_route >> _landing("load", "alert", "look")
 
 for mode in ("poke", "deferrable"):
     # The operators abort what they started on a stall: a retry would start afresh.
