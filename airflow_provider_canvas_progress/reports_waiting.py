@@ -23,7 +23,7 @@ from airflow_provider_canvas_progress.exceptions import (
     CanvasJobFailed,
     CanvasWaitTimeout,
 )
-from airflow_provider_canvas_progress.job_waiting import JobWait
+from airflow_provider_canvas_progress.job_waiting import STALLED, JobWait
 from airflow_provider_canvas_progress.report_files import extract_zip, save_stream, target_for
 from airflow_provider_canvas_progress.waiting import failing_fast
 
@@ -33,7 +33,8 @@ __all__ = ["DEFAULT_REPORT_FAIL_ON", "REPORT_ID_XCOM_KEY", "REPORT_XCOM_KEY", "R
 REPORT_ID_XCOM_KEY = "report_id"
 #: XCom key of the last report seen (the result, or the pending report while waiting).
 REPORT_XCOM_KEY = "account_report"
-DEFAULT_REPORT_FAIL_ON = ("error", "aborted")
+#: ``stalled`` only ever happens with ``stalled_after`` set; then it fails the task by default.
+DEFAULT_REPORT_FAIL_ON = ("error", "aborted", STALLED)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class ReportWait(JobWait):
 
     Mixed into an operator with ``fail_on``, the output options (``output_path``, ``output_conn_id``,
     ``extract``, ``max_bytes``, ``download_timeout``), ``abort_on_kill``/``abort_on_timeout`` (as
-    ``cancel_on_kill``/``cancel_on_timeout``) and ``max_consecutive_failures``.
+    ``cancel_on_kill``/``cancel_on_timeout``), ``stalled_after``/``cancel_on_stall`` and
+    ``max_consecutive_failures``. A stalled report is never downloaded: it has no file yet.
     """
 
     fail_on: list[str]
@@ -178,7 +180,7 @@ class ReportWait(JobWait):
         return {**saved.to_dict(), "parts": list(parts)}
 
     def _cancel(self, context: Context | None, reason: str, *, enabled: bool) -> None:
-        """Abort the report on kill or timeout when asked, if it is running (never raises)."""
+        """Abort the report on kill, timeout or stall when asked, if it is running (never raises)."""
         ref = self._job_ref
         if not enabled or ref is None:
             return

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 import pendulum
 
-from airflow_provider_canvas_progress.compat import Context, task_state_store
+from airflow_provider_canvas_progress.compat import Context
 from airflow_provider_canvas_progress.core.kinds import JobKind
 from airflow_provider_canvas_progress.core.kinds.sis_import import KIND, SisImportRef
 from airflow_provider_canvas_progress.core.sis import SisImport, SisOutcome
-from airflow_provider_canvas_progress.core.stall import stall_message
 from airflow_provider_canvas_progress.exceptions import (
     CanvasJobCancelled,
     CanvasJobFailed,
-    CanvasJobStalled,
     CanvasWaitTimeout,
 )
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
-from airflow_provider_canvas_progress.job_waiting import JobWait
-from airflow_provider_canvas_progress.stalling import TaskStallWatch
+from airflow_provider_canvas_progress.job_waiting import STALLED, JobWait
 from airflow_provider_canvas_progress.waiting import failing_fast, task_failure
 
 __all__ = [
@@ -43,14 +40,19 @@ __all__ = [
 SIS_IMPORT_ID_XCOM_KEY = "sis_import_id"
 #: XCom key of the last import seen (the result, or the pending import while waiting).
 SIS_IMPORT_XCOM_KEY = "sis_import"
-DEFAULT_SIS_FAIL_ON = ("failed", "aborted")
+#: ``stalled`` only ever happens with ``stalled_after`` set; then it fails the task by default.
+DEFAULT_SIS_FAIL_ON = ("failed", "aborted", STALLED)
 #: Warnings and errors written to the task log at the end (the result carries the first 24 too).
 _LOGGED_MESSAGES = 10
 
 
 @dataclass(frozen=True)
 class SisWaitPolicy:
-    """How a task reads an import's ending: ``fail_on`` outcomes fail it, others succeed with the result."""
+    """How a task reads an import's ending: ``fail_on`` outcomes fail it, others succeed with the result.
+
+    ``stalled`` is an ending of the wait, not of the import:
+    :class:`~airflow_provider_canvas_progress.job_waiting.JobWait` reads it against the same ``fail_on``.
+    """
 
     fail_on: frozenset[SisOutcome]
     #: The kind the generic wait stops on kill or timeout (an abort, only while pending).
@@ -128,9 +130,11 @@ class SisImportWait(JobWait):
     """The sensor's and the operator's shared wait on an SIS import: poke, defer, resume, abort.
 
     Mixed into an operator with ``account_id``, ``fail_on``, ``abort_on_kill``/``abort_on_timeout``
-    (as ``cancel_on_kill``/``cancel_on_timeout``) and ``max_consecutive_failures``. Aborting on kill
-    or timeout is the generic stop of :class:`~airflow_provider_canvas_progress.waiting.DeferredWait`
-    (only a pending import), through the SIS kind.
+    (as ``cancel_on_kill``/``cancel_on_timeout``), ``stalled_after``/``cancel_on_stall`` and
+    ``max_consecutive_failures``. Aborting on kill, timeout or stall is the generic stop of
+    :class:`~airflow_provider_canvas_progress.waiting.DeferredWait` (only a pending import), through
+    the SIS kind; the stall watch is :class:`~airflow_provider_canvas_progress.job_waiting.JobWait`'s,
+    with the kind's allowance (an import queued behind another of its account is not stalled).
     """
 
     job_kind = KIND
@@ -158,24 +162,3 @@ class SisImportWait(JobWait):
     def _job_result(self, job: SisImport, context: Context | None) -> dict[str, Any]:
         assert self._job_ref is not None
         return SisWaitPolicy.of(self.fail_on).result(job, self.hook, self._job_ref, context, self.log)
-
-    def _sis_watch(self, context: Context) -> TaskStallWatch:
-        """The stall watch of this try (its record in the task state store in reschedule mode)."""
-        watch: TaskStallWatch | None = getattr(self, "_sis_stall_watch", None)
-        if watch is None:
-            keep = bool(getattr(self, "reschedule", False)) and self.stalled_after is not None
-            watch = TaskStallWatch(self.stalled_after, store=task_state_store(context) if keep else None, log=self.log)
-            self._sis_stall_watch = watch
-        return watch
-
-    def _while_pending(self, context: Context, ref: SisImportRef, job: SisImport) -> None:
-        """Fail the task (aborting the import first if ``cancel_on_stall``) when a pending import stalled."""
-        check = self._sis_watch(context).check(KIND, self.hook, ref, job)
-        if check is not None:
-            self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
-            self._job_stalled(context, job, stall_message(KIND.noun, job.id, check))
-
-    def _job_stalled(self, context: Context, job: SisImport, message: str) -> NoReturn:
-        # An SIS import's outcomes have no "stalled"; a stall always fails the task, which Airflow retries.
-        context["ti"].xcom_push(key=SIS_IMPORT_XCOM_KEY, value={**job.to_result(), "outcome": "stalled"})
-        raise CanvasJobStalled(message, progress_id=job.id)

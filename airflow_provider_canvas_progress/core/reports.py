@@ -87,6 +87,9 @@ class ReportOutcome(str, Enum):
     COMPLETE = "complete"
     ERROR = "error"
     ABORTED = "aborted"
+    #: Not an ending of the report but of the wait: still pending, unchanged for ``stalled_after``
+    #: (see :mod:`~airflow_provider_canvas_progress.core.stall`). No status maps to it.
+    STALLED = "stalled"
 
     @classmethod
     def parse_many(cls, values: Iterable[str] | str, *, what: str = "fail_on") -> frozenset[ReportOutcome]:

@@ -80,6 +80,9 @@ class SisOutcome(str, Enum):
     FAILED = "failed"
     ABORTED = "aborted"
     RESTORED = "restored"
+    #: Not an ending of the import but of the wait: still pending, unchanged for ``stalled_after``
+    #: (see :mod:`~airflow_provider_canvas_progress.core.stall`). No state maps to it.
+    STALLED = "stalled"
     PENDING = "pending"
 
     @classmethod

@@ -31,6 +31,7 @@ from airflow_provider_canvas_progress.reports_waiting import (
     ReportPolicy,
     ReportWait,
 )
+from airflow_provider_canvas_progress.stalling import check_stalled_after
 from airflow_provider_canvas_progress.waiting import failing_fast, validate_timing
 
 __all__ = ["CanvasAccountReportAbortOperator", "CanvasAccountReportBranchOperator", "CanvasAccountReportOperator"]
@@ -76,7 +77,8 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
     :param deferrable: wait in the triggerer. Default: ``[operators] default_deferrable``.
     :param poll_interval: seconds between reads while waiting.
     :param timeout: longest wait (seconds or timedelta); default 6 hours.
-    :param fail_on: outcomes that fail the task; default ``("error", "aborted")``; ``[]`` to branch.
+    :param fail_on: outcomes that fail the task; default ``("error", "aborted", "stalled")``; ``[]`` to
+        branch (``stalled`` then follows the branch operator's ``on_pending``).
     :param abort_on_kill: abort the report when the task is killed (Canvas aborts only a running one).
     :param abort_on_timeout: abort the report when the wait times out.
     :param max_consecutive_failures: transient read failures in a row tolerated while deferred.
@@ -84,6 +86,13 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
     :param durable: a retry waits on the report an earlier try started while it runs, and uses it when
         it ended well, instead of starting another (Airflow >= 3.3; no effect below). See "Retries and
         stuck jobs".
+    :param stalled_after: end the wait with the outcome ``stalled`` when the report stays pending with
+        no change of status, progress or rows written (``current_line``) for this long (timedelta or
+        seconds; at least 60 s and the poll interval). In ``fail_on`` (the default) it fails the task
+        with ``CanvasJobStalled``, which Airflow retries (re-attaching with ``durable``). None (the
+        default): no stall watch.
+    :param cancel_on_stall: abort the report before ending the wait on a stall (Canvas aborts only a
+        running report; a retry then starts a new one).
     """
 
     template_fields: Sequence[str] = ("report", "account_id", "parameters", "output_path")
@@ -112,10 +121,13 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
         max_consecutive_failures: int = 5,
         canvas_conn_id: str = CanvasHook.default_conn_name,
         durable: bool = True,
+        stalled_after: timedelta | float | None = None,
+        cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.durable = bool(durable)
+        self.cancel_on_stall = cancel_on_stall
         self.report, self.account_id, self.parameters = report, account_id, parameters
         self.skip_message = skip_message
         self.output_path, self.output_conn_id, self.extract = output_path, output_conn_id, extract
@@ -123,6 +135,7 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
         self.wait_for_completion = wait_for_completion
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = float(poll_interval)
+        self.stalled_after = check_stalled_after(stalled_after, poll_interval=self.poll_interval, task_id=self.task_id)
         self.wait_timeout = _seconds(timeout)
         self.fail_on = [fail_on] if isinstance(fail_on, str) else list(fail_on)
         self.cancel_on_kill, self.cancel_on_timeout = abort_on_kill, abort_on_timeout
@@ -164,10 +177,7 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
             return {**started.result(), "outcome": None, "file": None}
         if not started.is_pending:
             return self._job_result(started, context)
-        if self.deferrable:
-            self._defer_wait(context, ref=ref, poll_interval=self.poll_interval, timeout=self.wait_timeout)
-            return None
-        return self._poll(ref, context, interval=self.poll_interval, timeout=self.wait_timeout)
+        return self._wait_on(context, ref, started, interval=self.poll_interval, timeout=self.wait_timeout)
 
     def _start_report(self, parameters: Any) -> tuple[ReportRef, Any]:
         started = self.hook.start_report(self.account_id, self.report, parameters, skip_message=self.skip_message)
@@ -194,7 +204,8 @@ class CanvasAccountReportBranchOperator(JobBranchOperatorBase):
     :param on_complete: task id(s) for ``complete``.
     :param on_error: task id(s) for ``error``.
     :param on_aborted: task id(s) for ``aborted``.
-    :param on_pending: task id(s) while it has not ended; without it, a pending report fails the task.
+    :param on_pending: task id(s) while it has not ended, or for a wait that ended ``stalled`` (the
+        report has not ended either); without it, such a report fails the task.
     :param canvas_conn_id: the Airflow ``canvas`` connection, for ``report_id``.
     """
 
@@ -254,7 +265,9 @@ class CanvasAccountReportBranchOperator(JobBranchOperatorBase):
             )
         text = f"Account report {data.get('report_id')} ({data.get('report')}) is {status_value}"
         if ReportStatus(status_value).is_pending:
-            return None, text
+            # A wait that ended stalled (stalled_after) left a report that has not ended either.
+            stalled = data.get("outcome") == ReportOutcome.STALLED.value
+            return None, text + (" (its wait ended stalled)" if stalled else "")
         if status_value == ReportStatus.DELETED.value:
             raise AirflowFailException(f"{text}: it was deleted; there is nothing to branch on.")
         return status_value, text

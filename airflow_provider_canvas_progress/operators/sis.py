@@ -69,7 +69,8 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
     :param deferrable: wait in the triggerer. Default: ``[operators] default_deferrable``.
     :param poll_interval: seconds between reads while waiting.
     :param timeout: longest wait (seconds or timedelta), queueing behind other imports included; 6 hours.
-    :param fail_on: outcomes that fail the task; default ``("failed", "aborted")``.
+    :param fail_on: outcomes that fail the task; default ``("failed", "aborted", "stalled")``; ``[]``
+        to branch on every ending (``stalled`` then follows the branch operator's ``on_pending``).
     :param abort_on_kill: abort the import when the task is killed.
     :param abort_on_timeout: abort the import when the wait times out.
     :param upload_timeout: seconds the upload may take (1 to 600).
@@ -85,11 +86,13 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
         ``diffing_data_set_identifier`` looks for the one import with that identifier this DAG run
         created and re-attaches to it; without one, or when more than one matches, it uploads again.
         ``False``: every try uploads. See "Retries and stuck jobs".
-    :param stalled_after: fail the task (``CanvasJobStalled``, retried by Airflow) when the import
-        stays pending with no change of state, progress or ``updated_at`` for this long (timedelta or
-        seconds; at least 60 s and the poll interval); an import in ``created`` queued behind another
-        of the account is not stalled. None (the default): no stall watch.
-    :param cancel_on_stall: abort the import before failing on a stall.
+    :param stalled_after: end the wait with the outcome ``stalled`` when the import stays pending
+        with no change of state, progress or ``updated_at`` for this long (timedelta or seconds; at
+        least 60 s and the poll interval); an import in ``created`` queued behind another of the
+        account is not stalled. In ``fail_on`` (the default) it fails the task with
+        ``CanvasJobStalled``, which Airflow retries (re-attaching with ``durable``). None (the
+        default): no stall watch.
+    :param cancel_on_stall: abort the import before ending the wait on a stall (a retry then uploads again).
     """
 
     template_fields: Sequence[str] = (
@@ -194,17 +197,7 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
         if not created.is_pending:
             return self._job_result(created, context)
         self._explain_queue(ref, created)
-        self._while_pending(context, ref, created)
-        if self.deferrable:
-            self._defer_wait(
-                context,
-                ref=ref,
-                poll_interval=self.poll_interval,
-                timeout=self.wait_timeout,
-                last_change=self._sis_watch(context).record(),
-            )
-            return None
-        return self._poll(ref, context, interval=self.poll_interval, timeout=self.wait_timeout)
+        return self._wait_on(context, ref, created, interval=self.poll_interval, timeout=self.wait_timeout)
 
     def _upload(self, options: SisImportOptions) -> tuple[SisImportRef, SisImport]:
         source = UploadSource.choose(file=self.sis_file, directory=self.sis_directory, data=self.sis_data)
@@ -250,7 +243,8 @@ class CanvasSisImportBranchOperator(JobBranchOperatorBase):
     :param on_aborted: task id(s) for ``aborted``.
     :param on_threshold_aborted: task id(s) for an abort by ``change_threshold``.
     :param on_restored: task id(s) once ``restore_states`` has run on it.
-    :param on_pending: task id(s) while it has not ended; without it, a pending import fails the task.
+    :param on_pending: task id(s) while it has not ended, or for a wait that ended ``stalled`` (the
+        import has not ended either); without it, such an import fails the task.
     :param canvas_conn_id: the Airflow ``canvas`` connection, for ``sis_import_id``.
     """
 
@@ -308,7 +302,8 @@ class CanvasSisImportBranchOperator(JobBranchOperatorBase):
 
     def _ending(self) -> tuple[str, str, list[str] | None]:
         outcome, by_threshold, text = self._read()
-        if outcome is SisOutcome.PENDING:
+        # A stalled import has not ended either: it routes as a pending one.
+        if outcome in (SisOutcome.PENDING, SisOutcome.STALLED):
             return outcome.value, text, None
         if outcome is SisOutcome.ABORTED and by_threshold and self.on_threshold_aborted:
             return outcome.value, text, self.on_threshold_aborted

@@ -9,6 +9,7 @@ and mixes in its kind's :class:`~airflow_provider_canvas_progress.job_waiting.Jo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from airflow_provider_canvas_progress.compat import (
@@ -22,6 +23,7 @@ from airflow_provider_canvas_progress.compat import (
 )
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.job_waiting import JobWait
+from airflow_provider_canvas_progress.stalling import check_stalled_after
 from airflow_provider_canvas_progress.waiting import failing_fast, validate_timing
 
 __all__ = ["CanvasJobSensorBase"]
@@ -39,6 +41,9 @@ class CanvasJobSensorBase(JobWait, BaseSensorOperator):  # type: ignore[misc]
     :param abort_on_kill: abort the job when the task is killed (only while it is pending).
     :param abort_on_timeout: abort the job when the wait times out.
     :param max_consecutive_failures: transient read failures in a row tolerated while deferred.
+    :param stalled_after: end the wait with the outcome ``stalled`` when the job stays pending with no
+        change for this long (timedelta or seconds; at least 60 s and the poke interval). None: no watch.
+    :param cancel_on_stall: abort the job before ending the wait on a stall.
     """
 
     #: The kind's reference type; ``ref_type.of(*self._ref_args())`` validates and builds it.
@@ -53,6 +58,8 @@ class CanvasJobSensorBase(JobWait, BaseSensorOperator):  # type: ignore[misc]
         abort_on_kill: bool = False,
         abort_on_timeout: bool = False,
         max_consecutive_failures: int = 5,
+        stalled_after: timedelta | float | None = None,
+        cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -62,6 +69,10 @@ class CanvasJobSensorBase(JobWait, BaseSensorOperator):  # type: ignore[misc]
         self.cancel_on_kill, self.cancel_on_timeout = abort_on_kill, abort_on_timeout
         self.max_consecutive_failures = max_consecutive_failures
         self.cancel_messages: list[str] = []
+        self.stalled_after = check_stalled_after(
+            stalled_after, poll_interval=float(self.poke_interval), task_id=self.task_id
+        )
+        self.cancel_on_stall = cancel_on_stall
 
     def _ref_args(self) -> tuple[Any, ...]:
         """The (templated) arguments naming the job, in ``ref_type.of``'s order."""
@@ -88,17 +99,13 @@ class CanvasJobSensorBase(JobWait, BaseSensorOperator):  # type: ignore[misc]
                 self._job_ref = self.ref_type.of(*self._ref_args())
         return self._job_ref
 
-    def _last_change(self, context: Context) -> dict[str, Any] | None:
-        """The stall watch's record to hand the trigger (None: the kind has no stall watch)."""
-        return None
-
     def poke(self, context: Context) -> PokeReturnValue:
-        """One read: done with the result, or not yet."""
+        """One read: done with the result (or the stalled job's), or not yet."""
         job = self._read(self._ref())
         if job.is_pending:
             self._push_pending(context, job)
-            self._while_pending(context, self._ref(), job)
-            return PokeReturnValue(is_done=False)
+            stalled = self._while_pending(context, self._ref(), job)
+            return PokeReturnValue(is_done=stalled is not None, xcom_value=stalled)
         return PokeReturnValue(is_done=True, xcom_value=self._job_result(job, context))
 
     def execute(self, context: Context) -> Any:
@@ -118,7 +125,7 @@ class CanvasJobSensorBase(JobWait, BaseSensorOperator):  # type: ignore[misc]
             ref=self._ref(),
             poll_interval=float(self.poke_interval),
             timeout=self._timeout(),
-            last_change=self._last_change(context),
+            last_change=self._stall_record(context),
         )
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:

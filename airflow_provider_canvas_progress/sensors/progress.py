@@ -17,7 +17,6 @@ from airflow_provider_canvas_progress.compat import (
     PokeReturnValue,
     StartTriggerArgs,
     default_deferrable,
-    task_state_store,
 )
 from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
@@ -26,7 +25,7 @@ from airflow_provider_canvas_progress.core.stall import stall_message
 from airflow_provider_canvas_progress.core.timing import check_interval
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
-from airflow_provider_canvas_progress.stalling import TaskStallWatch, check_stalled_after
+from airflow_provider_canvas_progress.stalling import TaskStallWatch, check_stalled_after, task_stall_watch
 from airflow_provider_canvas_progress.triggers.job import CanvasJobTrigger
 from airflow_provider_canvas_progress.triggers.progress import progress_ref_text
 from airflow_provider_canvas_progress.waiting import (
@@ -212,8 +211,7 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         """The stall watch of this try; in reschedule mode its record lives in the task state store,
         as each poke is a new process."""
         if self._stall_watch is None:
-            store = task_state_store(context) if self.reschedule and self.stalled_after is not None else None
-            self._stall_watch = TaskStallWatch(self.stalled_after, store=store, log=self.log)
+            self._stall_watch = task_stall_watch(self.stalled_after, context, reschedule=self.reschedule, log=self.log)
         return self._stall_watch
 
     def execute(self, context: Context) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from airflow_provider_canvas_progress.core.report_refs import ReportRef
@@ -32,10 +33,18 @@ class CanvasAccountReportSensor(ReportWait, CanvasJobSensorBase):
     :param download_timeout: seconds the download may take.
     :param canvas_conn_id: the Airflow ``canvas`` connection.
     :param deferrable: wait in the triggerer. Default: ``[operators] default_deferrable``.
-    :param fail_on: outcomes that fail the task (no retry); default ``("error", "aborted")``.
+    :param fail_on: outcomes that fail the task; default ``("error", "aborted", "stalled")``. ``error``
+        and ``aborted`` are not retried (the same report cannot change); ``stalled`` is
+        (``CanvasJobStalled``).
     :param abort_on_kill: abort the report when the task is killed (only while it is running).
     :param abort_on_timeout: abort the report when the wait times out.
     :param max_consecutive_failures: transient read failures in a row tolerated while deferred.
+    :param stalled_after: end the wait with the outcome ``stalled`` when the report stays pending with
+        no change of status, progress or rows written (``current_line``) for this long (timedelta or
+        seconds; at least 60 s and the poke interval). None (the default): no stall watch. See
+        "Retries and stuck jobs".
+    :param cancel_on_stall: abort the report before ending the wait on a stall (Canvas aborts only a
+        running report).
     """
 
     template_fields: Sequence[str] = ("account_id", "report", "report_id", "output_path")
@@ -59,6 +68,8 @@ class CanvasAccountReportSensor(ReportWait, CanvasJobSensorBase):
         abort_on_kill: bool = False,
         abort_on_timeout: bool = False,
         max_consecutive_failures: int = 5,
+        stalled_after: timedelta | float | None = None,
+        cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -68,6 +79,8 @@ class CanvasAccountReportSensor(ReportWait, CanvasJobSensorBase):
             abort_on_kill=abort_on_kill,
             abort_on_timeout=abort_on_timeout,
             max_consecutive_failures=max_consecutive_failures,
+            stalled_after=stalled_after,
+            cancel_on_stall=cancel_on_stall,
             **kwargs,
         )
         self.account_id, self.report, self.report_id = account_id, report, report_id

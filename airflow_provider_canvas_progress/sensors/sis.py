@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from airflow_provider_canvas_progress.compat import Context
 from airflow_provider_canvas_progress.core.kinds.sis_import import SisImportRef
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.sensors.job import CanvasJobSensorBase
 from airflow_provider_canvas_progress.sis_waiting import DEFAULT_SIS_FAIL_ON, SisImportWait
-from airflow_provider_canvas_progress.stalling import check_stalled_after
 
 __all__ = ["CanvasSisImportSensor"]
 
@@ -30,16 +28,17 @@ class CanvasSisImportSensor(SisImportWait, CanvasJobSensorBase):
         ``{{ ti.xcom_pull(task_ids='upload', key='sis_import_id') }}``.
     :param canvas_conn_id: the Airflow ``canvas`` connection.
     :param deferrable: wait in the triggerer. Default: ``[operators] default_deferrable``.
-    :param fail_on: outcomes that fail the task (no retry); default ``("failed", "aborted")``; ``[]``
-        to branch on every ending.
+    :param fail_on: outcomes that fail the task; default ``("failed", "aborted", "stalled")``; ``[]``
+        to branch on every ending. ``failed`` and ``aborted`` are not retried (the same import cannot
+        change); ``stalled`` is (``CanvasJobStalled``).
     :param abort_on_kill: abort the import when the task is killed (only while it is pending).
     :param abort_on_timeout: abort the import when the wait times out.
     :param max_consecutive_failures: transient read failures in a row tolerated while deferred.
-    :param stalled_after: fail the task (``CanvasJobStalled``, retried by Airflow) when the import
-        stays pending with no change of state, progress or ``updated_at`` for this long (timedelta or
-        seconds; at least 60 s and the poll interval); an import in ``created`` queued behind another
-        of the account is not stalled. None (the default): no stall watch.
-    :param cancel_on_stall: abort the import before failing on a stall.
+    :param stalled_after: end the wait with the outcome ``stalled`` when the import stays pending
+        with no change of state, progress or ``updated_at`` for this long (timedelta or seconds; at
+        least 60 s and the poke interval); an import in ``created`` queued behind another of the
+        account is not stalled. None (the default): no stall watch. See "Retries and stuck jobs".
+    :param cancel_on_stall: abort the import before ending the wait on a stall.
     """
 
     template_fields: Sequence[str] = ("account_id", "sis_import_id")
@@ -68,18 +67,13 @@ class CanvasSisImportSensor(SisImportWait, CanvasJobSensorBase):
             abort_on_kill=abort_on_kill,
             abort_on_timeout=abort_on_timeout,
             max_consecutive_failures=max_consecutive_failures,
+            stalled_after=stalled_after,
+            cancel_on_stall=cancel_on_stall,
             **kwargs,
         )
         self.account_id = account_id
         self.sis_import_id = sis_import_id
-        self.stalled_after = check_stalled_after(
-            stalled_after, poll_interval=float(self.poke_interval), task_id=self.task_id
-        )
-        self.cancel_on_stall = cancel_on_stall
         self._check_arguments()
 
     def _ref_args(self) -> tuple[Any, ...]:
         return (self.account_id, self.sis_import_id)
-
-    def _last_change(self, context: Context) -> dict[str, Any] | None:
-        return self._sis_watch(context).record()

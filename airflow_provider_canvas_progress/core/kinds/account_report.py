@@ -18,12 +18,14 @@ from airflow_provider_canvas_progress.core.kinds import JobClient, JobKind
 from airflow_provider_canvas_progress.core.outcome import CancelMatcher, Outcome
 from airflow_provider_canvas_progress.core.report_refs import ReportRef
 from airflow_provider_canvas_progress.core.reports import AccountReport, ReportOutcome, parse_report, report_outcome
+from airflow_provider_canvas_progress.core.stall import Observation
 from airflow_provider_canvas_progress.exceptions import CanvasNotFoundError
 
 _OUTCOMES = {
     ReportOutcome.COMPLETE: Outcome.COMPLETED,
     ReportOutcome.ERROR: Outcome.FAILED,
     ReportOutcome.ABORTED: Outcome.CANCELLED,
+    ReportOutcome.STALLED: Outcome.STALLED,
 }
 
 
@@ -48,6 +50,13 @@ class AccountReportKind(JobKind[ReportRef, AccountReport]):
 
     def fingerprint(self, job: AccountReport) -> tuple[object, ...]:
         return (job.status, job.progress)
+
+    def observation(self, job: AccountReport) -> Observation:
+        # A report has no updated_at; current_line moves as rows are written (ExtendedCSV, in
+        # lib/account_reports/report_helper.rb) while progress may sit still on a long part, so rows
+        # written count as a change too. No allowances: a report that moves nothing is stuck.
+        state = job.status.value if job.current_line is None else f"{job.status.value}, line {job.current_line:,}"
+        return Observation(state, None if job.progress is None else float(job.progress))
 
     def poll_line(self, job: AccountReport) -> str:
         line = job.describe()

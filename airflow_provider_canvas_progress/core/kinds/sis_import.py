@@ -30,6 +30,7 @@ _GENERIC = {
     SisOutcome.RESTORED: Outcome.COMPLETED,
     SisOutcome.FAILED: Outcome.FAILED,
     SisOutcome.ABORTED: Outcome.CANCELLED,
+    SisOutcome.STALLED: Outcome.STALLED,
     SisOutcome.PENDING: Outcome.PENDING,
 }
 
