@@ -36,12 +36,13 @@ MATRIX_OUT := .matrix
 # One pip cache for every virtualenv, inside the repository (the .venv* pattern keeps it out of git).
 export PIP_CACHE_DIR := $(CURDIR)/.venv-pip-cache
 
-.PHONY: help demo test test-af3 test-af2 matrix ci-tests lint typecheck e2e bench docs dist clean venv
+.PHONY: help demo test test-af3 test-af2 matrix ci ci-tests lint typecheck e2e bench docs dist clean venv
 
 help:
 	@echo "make demo       run the example nightly DAG against the embedded Canvas simulator"
 	@echo "make test       run the test suite on Airflow $(AIRFLOW3) and $(AIRFLOW2)"
 	@echo "make matrix     the other supported Airflows and Pythons: $(MATRIX)"
+	@echo "make ci         what CI runs (.ci/run): make test, make matrix and the checks below, as one graph"
 	@echo "make lint       ruff"
 	@echo "make typecheck  mypy (strict)"
 	@echo "make bench      benchmarks (prints figures; not part of make test)"
@@ -98,14 +99,14 @@ $(foreach t,$(MATRIX_AIRFLOW),$(eval $(call matrix_target,$(word 1,$(subst -py, 
 
 # Every target runs (-k) in parallel; then one line per target. Any failed target, pytest's exit 5
 # (no tests collected) included, or an environment that could not be built, fails make matrix.
-# $(1) = the goal's name, $(2) = other goals run in the same parallel graph (make ci-tests), $(3) = jobs,
-# $(4) = every goal of the graph in the order make starts them.
+# $(1) = the goal's name, $(2) = other test goals run in the same parallel graph (make ci), $(3) = jobs,
+# $(4) = every goal of the graph in the order make starts them, $(5) = the checks among them (make ci).
 define run_matrix
 	@rm -rf $(MATRIX_OUT); mkdir -p $(MATRIX_OUT)
 	@start=$$(date +%s); $(MAKE) --no-print-directory --output-sync=target -k -j$(3) $(4); graph=$$?; \
 	total=$$(( $$(date +%s) - start )); failed=0; echo; echo "make $(1): $$total s wall time"; \
 	if [ -n "$(2)" ]; then \
-		if [ $$graph -ne 0 ]; then failed=1; echo "make $(1): $(2) or a matrix target failed (output above)"; \
+		if [ $$graph -ne 0 ]; then failed=1; echo "make $(1): a target of the graph failed (output above)"; \
 		else echo "make $(1): $(2) passed"; fi; fi; \
 	for t in $(MATRIX); do \
 		if [ ! -f $(MATRIX_OUT)/$$t.result ]; then failed=1; \
@@ -115,18 +116,46 @@ define run_matrix
 			*) verdict="FAIL  pytest exit $$rc:"; failed=1 ;; esac; \
 		printf 'matrix %-14s %s %s (tests %ss, venv build %ss; log %s)\n' \
 			"$$t" "$$verdict" "$${summary:-no summary}" "$$secs" "$$venv" "$(MATRIX_OUT)/$$t.log"; \
+	done; \
+	for c in $(5); do \
+		if [ ! -f $(MATRIX_OUT)/check-$$c.result ]; then failed=1; \
+			printf 'check  %-14s FAIL  did not run (output above)\n' "$$c"; continue; fi; \
+		IFS="$$(printf '\t')" read -r rc secs < $(MATRIX_OUT)/check-$$c.result; \
+		if [ "$$rc" = 0 ]; then verdict=PASS; else verdict="FAIL  exit $$rc"; failed=1; fi; \
+		printf 'check  %-14s %s in %ss (log %s)\n' "$$c" "$$verdict" "$$secs" "$(MATRIX_OUT)/check-$$c.log"; \
 	done; exit $$failed
 endef
 
 matrix:
 	$(call run_matrix,matrix,,$(MATRIX_JOBS),$(addprefix matrix-,$(MATRIX)))
 
-# CI: make test and make matrix as one graph of $(CI_JOBS) jobs, so that virtualenv builds (download- and
-# IO-bound) and sleeping tests overlap with CPU-bound test runs. Longest first, as measured on a 2-core
-# machine: Airflow 3.2's Airflow-level tests, then the whole suite on 3.3, ...; the short ones fill the end.
+# CI (make ci, run by .ci/run): make test, make matrix and the checks as one graph of $(CI_JOBS) jobs, so
+# that virtualenv builds (download- and IO-bound), sleeping tests and the short checks overlap with
+# CPU-bound test runs. Longest first, as measured on a 2-core machine: Airflow 3.2's Airflow-level tests,
+# then the whole suite on 3.3, ...; the checks last, on the cores the last test runs leave idle.
 CI_ORDER := matrix-3.2.2-py3.11 test-af3 matrix-3.0.6-py3.11 matrix-3.3.2-py3.13 matrix-3.1.8-py3.11 \
 	test-af2 matrix-2.11.2-py3.10 matrix-3.3.2-py3.12
 $(if $(filter-out $(CI_ORDER),$(addprefix matrix-,$(MATRIX))),$(error CI_ORDER misses $(filter-out $(CI_ORDER),$(addprefix matrix-,$(MATRIX)))))
+CI_CHECKS := lint typecheck docs dist
+
+# check-<name>: make <name> with its output and exit status recorded beside the matrix's (.matrix/check-<name>.*).
+# $(1) = the check, $(2) = what it needs built first (in the graph, so that two checks never build it twice).
+define ci_check
+check-$(1): $(2)
+	@mkdir -p $(MATRIX_OUT); start=$$$$(date +%s); \
+	$(MAKE) --no-print-directory $(1) > $(MATRIX_OUT)/check-$(1).log 2>&1; rc=$$$$?; \
+	printf '%s\t%s\n' "$$$$rc" "$$$$(( $$$$(date +%s) - start ))" > $(MATRIX_OUT)/check-$(1).result; \
+	echo "check $(1): exit $$$$rc"; tail -n 30 $(MATRIX_OUT)/check-$(1).log; exit $$$$rc
+endef
+$(eval $(call ci_check,lint,$(VENV3)/.installed))
+$(eval $(call ci_check,typecheck,$(VENV3)/.installed))
+$(eval $(call ci_check,docs,$(VENV3)/.tools-installed))
+$(eval $(call ci_check,dist,$(VENV3)/.tools-installed))
+
+ci:
+	$(call run_matrix,ci,test-af3 test-af2,$(CI_JOBS),$(CI_ORDER) $(addprefix check-,$(CI_CHECKS)),$(CI_CHECKS))
+
+# The tests of make ci alone.
 ci-tests:
 	$(call run_matrix,ci-tests,test-af3 test-af2,$(CI_JOBS),$(CI_ORDER))
 
