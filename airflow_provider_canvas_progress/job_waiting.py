@@ -144,7 +144,7 @@ class JobWait(DeferredWait):
 
         A ``stalled`` event ends the wait as a stall seen on the worker would (:meth:`_job_stalled`).
         """
-        parsed = WaitEvent.from_payload(event)
+        parsed = WaitEvent.from_payload(self._redacted_event(event))
         ref = self._job_ref = self.job_kind.parse_ref(parsed.ref) if parsed.ref else self._job_ref
         assert ref is not None
         if parsed.status is WaitStatus.ENDED:

@@ -322,16 +322,22 @@ class DeferredWait:
         backstop = timedelta(seconds=timeout) + DEFERRAL_GRACE if timeout is not None else None
         self.defer(trigger=trigger, method_name="execute_complete", kwargs=kwargs, timeout=backstop)  # type: ignore[attr-defined]
 
-    def _resume(self, context: Context, event: Any) -> Any:
-        """Read the trigger's event (validated) into the task's result, cancelling on timeout or stall if asked.
+    def _redacted_event(self, event: Any) -> Any:
+        """The trigger's event with the connection's secrets redacted, read before anything else on resume.
 
-        The connection is read first: that registers its secrets with the masker of this worker,
-        which is not the one that deferred, and redacts them from an event an older triggerer wrote.
+        Reading the connection registers its secrets with the masker of this worker, which is not the one
+        that deferred; the event is redacted too, in case a triggerer (an older release, a proxy's echo it
+        did not catch) wrote one with a secret in it.
         """
         try:
-            event = self.hook.settings.redactor.value(event)
+            return self.hook.settings.redactor.value(event)
         except Exception as error:  # no connection to read now: nothing to mask; the event is still validated
             self.log.warning("Could not read Canvas connection %r on resume: %s", self.canvas_conn_id, error)
+            return event
+
+    def _resume(self, context: Context, event: Any) -> Any:
+        """Read the trigger's event (redacted, validated) into the result, cancelling on timeout or stall if asked."""
+        event = self._redacted_event(event)
         if isinstance(event, dict) and event.get("status") == WaitStatus.STALLED.value:
             self._cancel(context, "the job stalled", enabled=self.cancel_on_stall)
         try:

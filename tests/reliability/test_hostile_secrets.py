@@ -19,6 +19,8 @@ from airflow_provider_canvas_progress.core.events import WaitStatus
 from airflow_provider_canvas_progress.operators.jobs import CanvasStartJobOperator
 from airflow_provider_canvas_progress.operators.progress import CancelProgressOperator
 from airflow_provider_canvas_progress.sensors.progress import CanvasProgressSensor
+from airflow_provider_canvas_progress.sensors.reports import CanvasAccountReportSensor
+from airflow_provider_canvas_progress.sensors.sis import CanvasSisImportSensor
 from airflow_provider_canvas_progress.triggers.progress import CanvasProgressTrigger
 from tests.reliability.conftest import Connect, set_connection
 from tests.reliability.hostile import (
@@ -348,4 +350,33 @@ def test_a_trigger_error_event_written_by_an_older_triggerer_is_redacted_when_th
     )
 
     assert time.monotonic() - started < 30
+    assert leaks(texts, token) == []
+
+
+@pytest.mark.parametrize(
+    ("make_sensor", "ref"),
+    [
+        (
+            lambda: CanvasSisImportSensor(task_id="wait", account_id=1, sis_import_id=7, deferrable=True),
+            "sis_import:1/7",
+        ),
+        (
+            lambda: CanvasAccountReportSensor(
+                task_id="wait", account_id=1, report="provisioning_csv", report_id=7, deferrable=True
+            ),
+            "account_report:1/provisioning_csv/7",
+        ),
+    ],
+    ids=["SIS import sensor", "account report sensor"],
+)
+def test_a_job_sensor_resuming_registers_the_token_and_redacts_an_error_event_that_carries_it(
+    connect: Connect, token: str, make_sensor: Callable[[], Any], ref: str
+) -> None:
+    connect()
+    assert not airflow_masks(token)
+    event = {**ended_event("7"), "ref": ref, "status": "error", "progress": None, "message": f"Canvas said {token}"}
+
+    texts = error_texts(lambda: make_sensor().execute_complete({"ti": FakeTI()}, event=event))
+
+    assert airflow_masks(token)
     assert leaks(texts, token) == []
