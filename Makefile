@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, pip, make):
-#   make demo   run the nightly example DAG end to end in real Airflow against the embedded Canvas simulator
+#   make demo   run the nightly example DAGs end to end in real Airflow against the embedded Canvas simulator
 #   make test   run the whole test suite on the newest Airflow 3 and on Airflow 2.11
 # Each creates its own virtualenv from the pinned constraints in constraints/.
 #   make matrix every other supported Airflow and Python (see MATRIX below), each in a virtualenv of its own
@@ -39,7 +39,7 @@ export PIP_CACHE_DIR := $(CURDIR)/.venv-pip-cache
 .PHONY: help demo test test-af3 test-af2 matrix ci ci-tests lint typecheck e2e bench docs dist clean venv
 
 help:
-	@echo "make demo       run the example nightly DAG against the embedded Canvas simulator"
+	@echo "make demo       run the nightly example DAGs against the embedded Canvas simulator"
 	@echo "make test       run the test suite on Airflow $(AIRFLOW3) and $(AIRFLOW2)"
 	@echo "make matrix     the other supported Airflows and Pythons: $(MATRIX)"
 	@echo "make ci         what CI runs (.ci/run): make test, make matrix and the checks below, as one graph"
