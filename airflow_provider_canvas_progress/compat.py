@@ -84,6 +84,7 @@ __all__ = [
     "BaseSensorOperator",
     "BaseTrigger",
     "Context",
+    "IncompatibleStorageLibrary",
     "ObjectStoragePath",
     "PokeReturnValue",
     "StartTriggerArgs",

@@ -17,6 +17,7 @@ DAG runs here on 3.0, the date is parsed as they parse it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,13 @@ def load_dag(module: str, dag_id: str) -> Any:
     if str(DAGS) not in sys.path:
         sys.path.insert(0, str(DAGS))
     return importlib.import_module(module).DAGS[dag_id]
+
+
+def run_with_params(module: str, dag_id: str, **conf: Any) -> DagResult:
+    """Run a DAG of the dags folder with every param at its default but those ``conf`` names."""
+    dag = load_dag(module, dag_id)
+    defaults = copy.deepcopy({key: dag.params[key] for key in dag.params})
+    return run_dag(dag, **{**defaults, **conf})
 
 
 def run_dag(dag: Any, **conf: Any) -> DagResult:

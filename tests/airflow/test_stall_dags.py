@@ -7,14 +7,13 @@ held to (60 s) is lowered for these tests only.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from airflow_provider_canvas_progress.core import stall
 from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript
-from tests.airflow.runner import DagResult, load_dag, run_dag
+from tests.airflow.runner import DagResult, run_with_params
 
 MODES = ["poke", "reschedule", "deferrable"]
 BATCH_PATH = "/api/v1/accounts/1/courses"
@@ -26,9 +25,7 @@ def short_floor(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(dag_id: str, **conf: Any) -> DagResult:
-    dag = load_dag("canvas_stall_dags", dag_id)
-    defaults = copy.deepcopy({key: dag.params[key] for key in dag.params})
-    return run_dag(dag, **{**defaults, **conf})
+    return run_with_params("canvas_stall_dags", dag_id, **conf)
 
 
 def stuck_job(canvas: CanvasSimulator) -> str:

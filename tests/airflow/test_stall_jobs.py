@@ -9,7 +9,6 @@ are held to (60 s) is lowered for these tests only.
 from __future__ import annotations
 
 import base64
-import copy
 import time
 from typing import Any
 
@@ -20,7 +19,7 @@ from airflow_provider_canvas_progress.core import stall
 from airflow_provider_canvas_progress.testing import CanvasSimulator, SisScript, build_zip
 from airflow_provider_canvas_progress.testing.reports_control import reports_of
 from airflow_provider_canvas_progress.testing.reports_store import ReportScript
-from tests.airflow.runner import DagResult, load_dag, run_dag
+from tests.airflow.runner import DagResult, run_with_params
 
 MODES = ["poke", "reschedule", "deferrable"]
 KINDS = ["sis", "report"]
@@ -39,9 +38,7 @@ def short_floor(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(dag_id: str, **conf: Any) -> DagResult:
-    dag = load_dag("canvas_stall_job_dags", dag_id)
-    defaults = copy.deepcopy({key: dag.params[key] for key in dag.params})
-    return run_dag(dag, **{**defaults, **conf})
+    return run_with_params("canvas_stall_job_dags", dag_id, **conf)
 
 
 def stuck(canvas: CanvasSimulator, kind: str) -> int:

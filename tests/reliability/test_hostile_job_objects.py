@@ -7,6 +7,7 @@ answers. A 10 MB state, a 5,000-digit id or a NaN progress must end in a typed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -43,60 +44,42 @@ def report(**overrides: Any) -> dict[str, Any]:
     return {**body, **overrides}
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field"),
-    [
-        ({"workflow_state": HUGE}, "workflow_state"),
-        ({"id": HUGE}, "'id'"),
-        ({"id": 10**5000}, "'id'"),
-        ({"id": "9" * 5000}, "'id'"),
-        ({"progress": float("nan")}, "'progress'"),
-        ({"progress": float("inf")}, "'progress'"),
-        ({"progress": HUGE}, "'progress'"),
-    ],
-    ids=[
-        "10MB-state",
-        "10MB-id",
-        "5000-digit-int-id",
-        "5000-digit-text-id",
-        "nan-progress",
-        "inf-progress",
-        "10MB-progress",
-    ],
-)
-def test_a_hostile_sis_import_is_a_typed_error_with_bounded_text(overrides: dict[str, Any], field: str) -> None:
-    with pytest.raises(CanvasResponseError) as raised:
-        parse_sis_import(sis_import(**overrides), source="GET /api/v1/accounts/1/sis_imports/17")
-    assert field in str(raised.value)
-    assert len(str(raised.value)) < MESSAGE_LIMIT
+#: Each kind's parser, a well-formed object of it, and where its reads come from.
+KINDS: dict[str, tuple[Callable[..., Any], Callable[..., dict[str, Any]], str]] = {
+    "SIS import": (parse_sis_import, sis_import, "GET /api/v1/accounts/1/sis_imports/17"),
+    "account report": (parse_report, report, "GET /api/v1/accounts/1/reports/provisioning_csv/5"),
+}
+#: (kind, hostile fields, the field the error must name, id)
+HOSTILE = [
+    ("SIS import", {"workflow_state": HUGE}, "workflow_state", "10MB-state"),
+    ("SIS import", {"id": HUGE}, "'id'", "10MB-id"),
+    ("SIS import", {"id": 10**5000}, "'id'", "5000-digit-int-id"),
+    ("SIS import", {"id": "9" * 5000}, "'id'", "5000-digit-text-id"),
+    ("SIS import", {"progress": float("nan")}, "'progress'", "nan-progress"),
+    ("SIS import", {"progress": float("inf")}, "'progress'", "inf-progress"),
+    ("SIS import", {"progress": HUGE}, "'progress'", "10MB-progress"),
+    ("account report", {"status": HUGE}, "status", "10MB-status"),
+    ("account report", {"id": HUGE}, "'id'", "10MB-id"),
+    ("account report", {"id": 10**5000}, "'id'", "5000-digit-int-id"),
+    ("account report", {"id": "9" * 5000}, "'id'", "5000-digit-text-id"),
+    ("account report", {"progress": float("nan")}, "'progress'", "nan-progress"),
+    ("account report", {"current_line": float("nan")}, "'current_line'", "nan-line"),
+    ("account report", {"report": {"nested": HUGE}}, "'report'", "10MB-name"),
+    ("account report", {"parameters": HUGE}, "'parameters'", "10MB-parameters"),
+]
 
 
 @pytest.mark.parametrize(
-    ("overrides", "field"),
-    [
-        ({"status": HUGE}, "status"),
-        ({"id": HUGE}, "'id'"),
-        ({"id": 10**5000}, "'id'"),
-        ({"id": "9" * 5000}, "'id'"),
-        ({"progress": float("nan")}, "'progress'"),
-        ({"current_line": float("nan")}, "'current_line'"),
-        ({"report": {"nested": HUGE}}, "'report'"),
-        ({"parameters": HUGE}, "'parameters'"),
-    ],
-    ids=[
-        "10MB-status",
-        "10MB-id",
-        "5000-digit-int-id",
-        "5000-digit-text-id",
-        "nan-progress",
-        "nan-line",
-        "10MB-name",
-        "10MB-parameters",
-    ],
+    ("kind", "overrides", "field"),
+    [(kind, overrides, field) for kind, overrides, field, _ in HOSTILE],
+    ids=[f"{kind}-{name}" for kind, _, _, name in HOSTILE],
 )
-def test_a_hostile_account_report_is_a_typed_error_with_bounded_text(overrides: dict[str, Any], field: str) -> None:
+def test_a_hostile_job_object_is_a_typed_error_with_bounded_text(
+    kind: str, overrides: dict[str, Any], field: str
+) -> None:
+    parse, well_formed, source = KINDS[kind]
     with pytest.raises(CanvasResponseError) as raised:
-        parse_report(report(**overrides), source="GET /api/v1/accounts/1/reports/provisioning_csv/5")
+        parse(well_formed(**overrides), source=source)
     assert field in str(raised.value)
     assert len(str(raised.value)) < MESSAGE_LIMIT
 
