@@ -99,7 +99,7 @@ def token_plan(settings: CanvasSettings, source: TokenSource) -> CallPlan:
             source.credentials,
             response.status,
             response.body,
-            now=time.monotonic(),
+            now=source.clock(),
             label=label_of(settings),
             location=response.header("Location"),
         )

@@ -37,10 +37,13 @@ class TokenSource:
     """The current access token of one set of credentials in this process.
 
     :param credentials: the connection's developer-key credentials.
+    :param clock: monotonic seconds; both when a grant was obtained and when it is due are read
+        from it, so a test can move it instead of sleeping past a renewal point.
     """
 
-    def __init__(self, credentials: Credentials) -> None:
+    def __init__(self, credentials: Credentials, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.credentials = credentials
+        self.clock = clock
         #: How many tokens this process obtained with these credentials (for logs and tests).
         self.issued = 0
         self._grant: AccessGrant | None = None
@@ -71,7 +74,7 @@ class TokenSource:
         """The current grant, unless there is none or it is due for renewal."""
         with self._state:
             grant = self._grant
-        moment = time.monotonic() if now is None else now
+        moment = self.clock() if now is None else now
         return grant if grant is not None and not grant.needs_renewal(moment) else None
 
     def invalidate(self, access_token: str) -> bool:

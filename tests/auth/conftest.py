@@ -88,6 +88,17 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+def hook_clock(hook: CanvasHook) -> ManualClock:
+    """Put ``hook``'s token source on a clock of its own, moved by hand (its renewals follow it).
+
+    The source is the one every hook of the connection shares in this process (emptied before each
+    test), so set it before the first call.
+    """
+    clock = ManualClock(start=1_000.0)
+    tokens_module.token_source_for(hook.settings).clock = clock.now
+    return clock
+
+
 @pytest.fixture
 def manual_sim(make_sim: MakeSim, clock: ManualClock) -> CanvasSimulator:
     """A simulator on ``clock``: its tokens expire when the test advances it, unknown to the hook."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 import requests
@@ -14,7 +13,7 @@ from airflow_provider_canvas_progress.core.errors import CanvasAuthError, Canvas
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.testing import CanvasSimulator, Fault, JobScript, ManualClock, OAuthClient
 
-from .conftest import Connect, MakeSim, calls, token_requests
+from .conftest import Connect, MakeSim, calls, hook_clock, token_requests
 
 TOKEN = ("POST", "/login/oauth2/token", 200)
 SELF = ("GET", "/api/v1/users/self", 200)
@@ -75,17 +74,35 @@ def test_the_token_is_reused_by_every_hook_of_the_process_sync_and_async(
 
 
 def test_a_token_is_renewed_shortly_before_it_expires(manual_sim: CanvasSimulator, connect: Connect) -> None:
-    # Canvas's clock stands still, so the token cannot expire there however slow the machine: a
-    # renewal can only come from the hook's own schedule.
+    # Canvas's clock stands still, so the token cannot expire there: a renewal can only come from
+    # the hook's own schedule, which runs on a clock of its own that the test moves.
     client = manual_sim.add_oauth_client(user_id=2, token_lifetime=1.0)
     hook = connect(manual_sim, client)
+    hook_time = hook_clock(hook)
 
     hook.request("GET", "users/self")
+    hook_time.advance(0.79)  # just before the renewal point (a fifth of the lifetime before expiry)
     hook.request("GET", "users/self")
-    time.sleep(0.85)  # past the renewal point (a fifth of the lifetime before expiry)
+    hook_time.advance(0.02)  # just past it
     hook.request("GET", "users/self")
 
     assert calls(manual_sim) == [TOKEN, SELF, SELF, TOKEN, SELF]  # never refused on the way
+
+
+def test_a_long_lived_token_is_renewed_a_minute_before_it_expires(
+    manual_sim: CanvasSimulator, connect: Connect
+) -> None:
+    client = manual_sim.add_oauth_client(user_id=2, token_lifetime=3600.0)
+    hook = connect(manual_sim, client)
+    hook_time = hook_clock(hook)
+
+    hook.request("GET", "users/self")
+    hook_time.advance(3539)
+    hook.request("GET", "users/self")
+    hook_time.advance(2)
+    hook.request("GET", "users/self")
+
+    assert calls(manual_sim) == [TOKEN, SELF, SELF, TOKEN, SELF]
 
 
 def test_expired_token_is_renewed_once_and_the_call_succeeds(

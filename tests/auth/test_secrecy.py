@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.testing import CanvasSimulator, Fault, LtiTool, ManualClock, OAuthClient
 from airflow_provider_canvas_progress.testing.developer_keys import generate_rsa_key
 
-from .conftest import LTI_COURSE, Connect, MakeSim, assignment_progress
+from .conftest import LTI_COURSE, Connect, MakeSim, assignment_progress, hook_clock
 
 TOKEN_PATH = r"^/login/oauth2/token$"
 
@@ -301,11 +300,13 @@ def test_every_secret_and_every_issued_token_is_registered_with_the_masker(
     if mode == "oauth2_refresh":
         credentials = sim.add_oauth_client(token_lifetime=0.2)
         hook = connect(sim, credentials)
+        renewal_clock = hook_clock(hook)
         call = lambda: hook.request("GET", "users/self")  # noqa: E731
         expected = [credentials.client_secret, credentials.refresh_token]
     else:
         credentials = sim.add_lti_tool(courses=[LTI_COURSE], token_lifetime=0.2)
         hook = connect(sim, credentials)
+        renewal_clock = hook_clock(hook)
         pid = assignment_progress(sim)
         call = lambda: hook.get_progress(pid, lti_course_id=LTI_COURSE)  # noqa: E731
         assert credentials.private_key is not None
@@ -313,7 +314,7 @@ def test_every_secret_and_every_issued_token_is_registered_with_the_masker(
         expected = [credentials.private_key, body]
 
     call()
-    time.sleep(0.25)  # past the hook's renewal point for a 0.2 s token: the second call renews
+    renewal_clock.advance(0.25)  # past the hook's renewal point for a 0.2 s token: the second call renews
     call()
 
     issued = sim.issued_tokens(credentials.client_id)
