@@ -12,14 +12,16 @@ message); what is not a stall for it is its kind's data
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any, ClassVar
 
-from airflow_provider_canvas_progress.compat import Context
+from airflow_provider_canvas_progress.compat import Context, default_deferrable
+from airflow_provider_canvas_progress.core.arguments import duration, failure_budget, flag, listed
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.kinds import JobKind
 from airflow_provider_canvas_progress.core.stall import stall_message
 from airflow_provider_canvas_progress.exceptions import CanvasJobStalled
-from airflow_provider_canvas_progress.stalling import TaskStallWatch, task_stall_watch
+from airflow_provider_canvas_progress.stalling import TaskStallWatch, check_stalled_after, task_stall_watch
 from airflow_provider_canvas_progress.waiting import DeferredWait, failing_fast, task_failure
 
 __all__ = ["STALLED", "JobWait"]
@@ -46,6 +48,41 @@ class JobWait(DeferredWait):
     fail_on: list[str]
     _job_ref: Any = None
     _job_last: Any = None
+
+    def _take_starting_arguments(
+        self,
+        *,
+        durable: object,
+        wait_for_completion: object,
+        deferrable: object,
+        poll_interval: object,
+        timeout: object,
+        fail_on: object,
+        abort_on_kill: object,
+        abort_on_timeout: object,
+        max_consecutive_failures: object,
+        stalled_after: timedelta | float | None,
+        cancel_on_stall: object,
+    ) -> None:
+        """The arguments every operator that starts a job of a kind takes, read as :mod:`.core.arguments` says.
+
+        A kind's ``abort_on_*`` are the generic wait's ``cancel_on_*``; an abort has no message, so
+        ``cancel_messages`` is empty.
+        """
+        task: str = getattr(self, "task_id", "")
+        self.durable = flag(durable, what="durable", task_id=task)
+        self.wait_for_completion = flag(wait_for_completion, what="wait_for_completion", task_id=task)
+        deferrable = default_deferrable() if deferrable is None else deferrable
+        self.deferrable = flag(deferrable, what="deferrable", task_id=task)
+        self.poll_interval = duration(poll_interval, what="poll_interval", task_id=task)
+        self.wait_timeout = duration(timeout, what="timeout", task_id=task)
+        self.fail_on = listed(fail_on, what="fail_on", task_id=task)
+        self.cancel_on_kill = flag(abort_on_kill, what="abort_on_kill", task_id=task)
+        self.cancel_on_timeout = flag(abort_on_timeout, what="abort_on_timeout", task_id=task)
+        self.max_consecutive_failures = failure_budget(max_consecutive_failures, task_id=task)
+        self.cancel_messages: list[str] = []
+        self.stalled_after = check_stalled_after(stalled_after, poll_interval=self.poll_interval, task_id=task)
+        self.cancel_on_stall = flag(cancel_on_stall, what="cancel_on_stall", task_id=task)
 
     def _fetch(self, ref: Any) -> Any:
         """One read of the job from Canvas."""

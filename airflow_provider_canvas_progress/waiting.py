@@ -6,7 +6,7 @@ trigger for a deferred wait.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -17,6 +17,7 @@ from airflow_provider_canvas_progress.compat import (
     AirflowFailException,
     Context,
 )
+from airflow_provider_canvas_progress.core.arguments import duration, flag, optional_duration
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.kinds import JobKind
 from airflow_provider_canvas_progress.core.kinds.progress import KIND as PROGRESS
@@ -205,6 +206,28 @@ def validate_timing(poll_interval: float, timeout: float | None) -> None:
             f"timeout must be > 0 seconds and at most {MAX_WAIT_TIMEOUT:.0f} (a year), or None for no deadline; "
             f"got {timeout!r}."
         )
+
+
+def check_sensor_arguments(kwargs: Mapping[str, Any]) -> None:
+    """A sensor's ``poke_interval``, ``timeout``, ``max_wait`` and ``exponential_backoff``, checked before
+    Airflow's sensor reads them.
+
+    Airflow refuses most bad values itself, but as a bare ``ValueError``, or an ``OverflowError``
+    for ``inf`` and ``1e300``, and takes ``exponential_backoff="no"`` as yes; here they are the
+    provider's typed error naming the task. The ranges are checked after, on what Airflow stored
+    (:func:`validate_timing`).
+    """
+    task = kwargs.get("task_id")
+    task_id = task if isinstance(task, str) else None
+    if "poke_interval" in kwargs:
+        seconds = duration(kwargs["poke_interval"], what="poke_interval", task_id=task_id)
+        check_interval(seconds, what=f"{task_id}: poll_interval/poke_interval" if task_id else "poke_interval")
+    for name in ("timeout", "max_wait"):
+        limit = optional_duration(kwargs.get(name), what=name, task_id=task_id)
+        if limit is not None and limit < 0:
+            raise CanvasConfigurationError(f"{task_id}: {name} must not be negative, got {limit:g} seconds.")
+    if "exponential_backoff" in kwargs:
+        flag(kwargs["exponential_backoff"], what="exponential_backoff", task_id=task_id)
 
 
 def build_trigger(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from airflow_provider_canvas_progress.core.arguments import clamp_failure_budget
 from airflow_provider_canvas_progress.core.retry import RetryPolicy
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 from airflow_provider_canvas_progress.core.timing import clamp_interval
@@ -63,7 +64,7 @@ class RetryBudget:
         return cls(
             RetryPolicy.from_settings(settings),
             settings.timeout,
-            max(1, int(max_consecutive_failures)),
+            clamp_failure_budget(max_consecutive_failures),
             clamp_interval(poll_interval),
         )
 

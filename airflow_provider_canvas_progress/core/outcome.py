@@ -14,6 +14,7 @@ from enum import Enum
 
 import pendulum
 
+from airflow_provider_canvas_progress.core.arguments import outcomes
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
 from airflow_provider_canvas_progress.core.progress import Progress, WorkflowState
 
@@ -35,15 +36,8 @@ class Outcome(str, Enum):
     @classmethod
     def parse_many(cls, values: Iterable[str] | str, *, what: str = "fail_on") -> frozenset[Outcome]:
         """Validate a user's list of outcomes (e.g. ``fail_on``); ``pending`` is not an ending."""
-        items = [values] if isinstance(values, str) else list(values)
-        endings = {o.value for o in cls if o is not cls.PENDING}
-        unknown = [v for v in items if not isinstance(v, str) or v.strip().lower() not in endings]
-        if unknown:
-            raise CanvasConfigurationError(
-                f"{what} contains {unknown!r}; allowed values are {sorted(endings)} (give a list, e.g. "
-                "['failed', 'cancelled'], or [] to never fail the task on the job's outcome)."
-            )
-        return frozenset(cls(v.strip().lower()) for v in items)
+        endings = (o for o in cls if o is not cls.PENDING)
+        return outcomes(values, endings, what=what, example="['failed', 'cancelled']", ending="the job's outcome")
 
 
 def cancel_message(dag_id: str, task_id: str, run_id: str, reason: str | None = None) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import pendulum
 
@@ -42,19 +42,42 @@ class WorkflowState(str, Enum):
     @classmethod
     def parse(cls, value: object, *, progress_id: str | None = None) -> WorkflowState:
         """Read a state string, raising :class:`CanvasUnknownStateError` for anything unknown."""
-        if isinstance(value, str):
-            try:
-                return cls(value)
-            except ValueError:
-                pass
-        where = f"Progress {progress_id}" if progress_id else "A Progress"
-        raise CanvasUnknownStateError(
-            f"{where} reports workflow_state {shown(value)}, which this provider does not know "
-            f"(known: {', '.join(s.value for s in cls)}). It is not treated as success. "
-            "Check the job in Canvas, and upgrade airflow-provider-canvas-progress if Canvas "
-            "has added a state.",
+        return parse_state(
+            cls,
+            value,
+            subject=f"Progress {progress_id}" if progress_id else "A Progress",
+            field="workflow_state",
+            check="Check the job in Canvas",
             progress_id=progress_id,
         )
+
+
+S = TypeVar("S", bound=Enum)
+
+
+def parse_state(cls: type[S], value: object, *, subject: str, field: str, check: str, **details: Any) -> S:
+    """One of a kind's states from what Canvas sent, failing closed: the rule every job kind follows.
+
+    Anything this provider does not know -- a new Canvas state, a number, a 10 MB string -- raises
+    :class:`CanvasUnknownStateError` naming it; it is never read as success, so a new state is
+    noticed rather than silently taken for "done".
+
+    :param subject: the job, for the message (``SIS import 42``).
+    :param field: the attribute read (``workflow_state``, ``status``).
+    :param check: where to look, as a sentence start (``Check the import in Canvas (Admin > SIS Import)``).
+    :param details: keyword fields of the error (``progress_id``).
+    """
+    if isinstance(value, str):
+        try:
+            return cls(value)
+        except ValueError:
+            pass
+    raise CanvasUnknownStateError(
+        f"{subject} reports {field} {shown(value)}, which this provider does not know "
+        f"(known: {', '.join(str(state.value) for state in cls)}). It is not treated as success. {check}, "
+        "and upgrade airflow-provider-canvas-progress if Canvas has added a state.",
+        **details,
+    )
 
 
 #: Canvas ids are 64-bit; this leaves room for any id form while refusing a 5,000-digit "id".

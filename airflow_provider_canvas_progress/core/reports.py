@@ -25,12 +25,11 @@ from typing import Any
 
 import pendulum
 
-from airflow_provider_canvas_progress.core.progress import parse_timestamp, shown
+from airflow_provider_canvas_progress.core.arguments import outcomes
+from airflow_provider_canvas_progress.core.progress import parse_state, parse_timestamp, shown
 from airflow_provider_canvas_progress.exceptions import (
-    CanvasConfigurationError,
     CanvasProgressFailedError,
     CanvasResponseError,
-    CanvasUnknownStateError,
 )
 
 __all__ = [
@@ -67,17 +66,12 @@ class ReportStatus(str, Enum):
     @classmethod
     def parse(cls, value: object, *, report_id: str | None = None) -> ReportStatus:
         """Read a status, raising :class:`CanvasUnknownStateError` for anything unknown (fail closed)."""
-        if isinstance(value, str):
-            try:
-                return cls(value)
-            except ValueError:
-                pass
-        where = f"Account report {report_id}" if report_id else "An account report"
-        raise CanvasUnknownStateError(
-            f"{where} reports status {shown(value)}, which this provider does not know "
-            f"(known: {', '.join(s.value for s in cls)}). It is not treated as success. Check the report "
-            "in Canvas (Admin > Settings > Reports), and upgrade airflow-provider-canvas-progress if "
-            "Canvas has added a state."
+        return parse_state(
+            cls,
+            value,
+            subject=f"Account report {report_id}" if report_id else "An account report",
+            field="status",
+            check="Check the report in Canvas (Admin > Settings > Reports)",
         )
 
 
@@ -94,15 +88,7 @@ class ReportOutcome(str, Enum):
     @classmethod
     def parse_many(cls, values: Iterable[str] | str, *, what: str = "fail_on") -> frozenset[ReportOutcome]:
         """Validate a user's list of outcomes (e.g. ``fail_on``)."""
-        items = [values] if isinstance(values, str) else list(values)
-        allowed = [o.value for o in cls]
-        bad = [v for v in items if not isinstance(v, str) or v.strip().lower() not in allowed]
-        if bad:
-            raise CanvasConfigurationError(
-                f"{what} contains {shown(bad)}; allowed values are {allowed} (e.g. ['error', 'aborted'], "
-                "or [] to never fail the task on the report's outcome)."
-            )
-        return frozenset(cls(v.strip().lower()) for v in items)
+        return outcomes(values, cls, what=what, example="['error', 'aborted']", ending="the report's outcome")
 
 
 @dataclass(frozen=True)

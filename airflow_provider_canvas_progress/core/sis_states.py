@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 
-from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasUnknownStateError
-from airflow_provider_canvas_progress.core.progress import shown
+from airflow_provider_canvas_progress.core.arguments import outcomes
+from airflow_provider_canvas_progress.core.progress import parse_state
 
 __all__ = ["OUTCOMES", "SisImportState", "SisOutcome"]
 
@@ -48,16 +48,12 @@ class SisImportState(str, Enum):
     @classmethod
     def parse(cls, value: object, *, import_id: str | None = None) -> SisImportState:
         """Read a state, raising :class:`CanvasUnknownStateError` for anything unknown."""
-        if isinstance(value, str):
-            try:
-                return cls(value)
-            except ValueError:
-                pass
-        where = f"SIS import {import_id}" if import_id else "An SIS import"
-        raise CanvasUnknownStateError(
-            f"{where} reports workflow_state {shown(value)}, which this provider does not know (known: "
-            f"{', '.join(s.value for s in cls)}). It is not treated as success. Check the import in Canvas "
-            "(Admin > SIS Import), and upgrade airflow-provider-canvas-progress if Canvas has added a state."
+        return parse_state(
+            cls,
+            value,
+            subject=f"SIS import {import_id}" if import_id else "An SIS import",
+            field="workflow_state",
+            check="Check the import in Canvas (Admin > SIS Import)",
         )
 
 
@@ -91,15 +87,8 @@ class SisOutcome(str, Enum):
 
         :raises CanvasConfigurationError: for an unknown outcome.
         """
-        items = [values] if isinstance(values, str) else list(values)
-        endings = sorted(o.value for o in cls if o is not cls.PENDING)
-        unknown = [v for v in items if not isinstance(v, str) or v.strip().lower() not in endings]
-        if unknown:
-            raise CanvasConfigurationError(
-                f"{what} contains {shown(unknown)}; allowed values are {endings} (e.g. ['failed', 'aborted'], or [] "
-                "to never fail the task on how the import ended)."
-            )
-        return frozenset(cls(v.strip().lower()) for v in items)
+        endings = (o for o in cls if o is not cls.PENDING)
+        return outcomes(values, endings, what=what, example="['failed', 'aborted']", ending="how the import ended")
 
 
 OUTCOMES = {

@@ -14,6 +14,7 @@ from airflow_provider_canvas_progress.compat import (
     BaseOperator,
     Context,
 )
+from airflow_provider_canvas_progress.core.arguments import listed
 from airflow_provider_canvas_progress.core.errors import (
     CanvasAuthError,
     CanvasConfigurationError,
@@ -34,6 +35,16 @@ from airflow_provider_canvas_progress.rendered import native
 from airflow_provider_canvas_progress.waiting import PROGRESS_XCOM_KEY, failing_fast
 
 IF_FINISHED = ("ignore", "skip", "fail")
+
+
+def check_if_finished(value: object, *, task_id: str) -> str:
+    """``if_finished`` of the cancel and abort operators: what to do when the job already ended."""
+    if not isinstance(value, str) or value not in IF_FINISHED:
+        raise CanvasConfigurationError(
+            f"{task_id}: if_finished must be one of {', '.join(IF_FINISHED)}, got {value!r:.100}: 'ignore' "
+            "succeeds, 'skip' skips the task, 'fail' fails it when the job had already ended."
+        )
+    return value
 
 
 class CancelProgressOperator(BaseOperator):  # type: ignore[misc]
@@ -73,12 +84,10 @@ class CancelProgressOperator(BaseOperator):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if if_finished not in IF_FINISHED:
-            raise ValueError(f"{self.task_id}: if_finished={if_finished!r}; expected one of {', '.join(IF_FINISHED)}.")
         self.progress_id = progress_id
         self.message = message
         self.canvas_conn_id = canvas_conn_id
-        self.if_finished = if_finished
+        self.if_finished = check_if_finished(if_finished, task_id=self.task_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         hook = CanvasHook(self.canvas_conn_id)
@@ -131,9 +140,9 @@ class CancelProgressOperator(BaseOperator):  # type: ignore[misc]
 def _task_ids(value: str | Iterable[str] | None, name: str) -> list[str]:
     if value is None:
         return []
-    items = [value] if isinstance(value, str) else list(value)
+    items = listed(value, what=name)
     if not all(isinstance(item, str) and item for item in items):
-        raise ValueError(f"{name} must be a task id or a list of task ids, got {value!r}.")
+        raise CanvasConfigurationError(f"{name} must be a task id or a list of task ids, got {value!r:.200}.")
     return items
 
 
@@ -173,7 +182,9 @@ class CanvasProgressBranchOperator(BaseBranchOperator):  # type: ignore[misc]
     ) -> None:
         super().__init__(**kwargs)
         if (progress is None) == (progress_id is None):
-            raise ValueError(f"{self.task_id}: give exactly one of progress (a Progress dict) or progress_id.")
+            raise CanvasConfigurationError(
+                f"{self.task_id}: give exactly one of progress (a Progress dict) or progress_id."
+            )
         self.progress = progress
         self.progress_id = progress_id
         self.branches = {
@@ -182,7 +193,7 @@ class CanvasProgressBranchOperator(BaseBranchOperator):  # type: ignore[misc]
             Outcome.CANCELLED: _task_ids(on_cancelled, "on_cancelled"),
         }
         self.on_pending = None if on_pending is None else _task_ids(on_pending, "on_pending")
-        self.cancel_messages = [cancel_messages] if isinstance(cancel_messages, str) else list(cancel_messages)
+        self.cancel_messages = listed(cancel_messages, what="cancel_messages", task_id=self.task_id)
         self.canvas_conn_id = canvas_conn_id
 
     def choose_branch(self, context: Context) -> list[str]:

@@ -10,7 +10,11 @@ from airflow_provider_canvas_progress.compat import (
     AirflowFailException,
     BaseOperator,
     Context,
-    default_deferrable,
+)
+from airflow_provider_canvas_progress.core.arguments import (
+    duration,
+    flag,
+    templated,
 )
 from airflow_provider_canvas_progress.core.durable import Action
 from airflow_provider_canvas_progress.core.kinds.account_report import KIND as REPORT_KIND
@@ -22,7 +26,7 @@ from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.operators.durable import DurableStart
 from airflow_provider_canvas_progress.operators.job_controls import JobAbortOperatorBase, JobBranchOperatorBase
-from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids
+from airflow_provider_canvas_progress.operators.progress import _task_ids, check_if_finished
 from airflow_provider_canvas_progress.rendered import native
 from airflow_provider_canvas_progress.report_files import DEFAULT_MAX_BYTES
 from airflow_provider_canvas_progress.reports_waiting import (
@@ -31,18 +35,9 @@ from airflow_provider_canvas_progress.reports_waiting import (
     ReportPolicy,
     ReportWait,
 )
-from airflow_provider_canvas_progress.stalling import check_stalled_after
 from airflow_provider_canvas_progress.waiting import failing_fast, validate_timing
 
 __all__ = ["CanvasAccountReportAbortOperator", "CanvasAccountReportBranchOperator", "CanvasAccountReportOperator"]
-
-
-def _templated(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
-
-
-def _seconds(value: timedelta | float) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # type: ignore[misc]
@@ -126,31 +121,36 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.durable = bool(durable)
-        self.cancel_on_stall = cancel_on_stall
+        self._take_starting_arguments(
+            durable=durable,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            fail_on=fail_on,
+            abort_on_kill=abort_on_kill,
+            abort_on_timeout=abort_on_timeout,
+            max_consecutive_failures=max_consecutive_failures,
+            stalled_after=stalled_after,
+            cancel_on_stall=cancel_on_stall,
+        )
         self.report, self.account_id, self.parameters = report, account_id, parameters
-        self.skip_message = skip_message
-        self.output_path, self.output_conn_id, self.extract = output_path, output_conn_id, extract
-        self.max_bytes, self.download_timeout = max_bytes, float(download_timeout)
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.poll_interval = float(poll_interval)
-        self.stalled_after = check_stalled_after(stalled_after, poll_interval=self.poll_interval, task_id=self.task_id)
-        self.wait_timeout = _seconds(timeout)
-        self.fail_on = [fail_on] if isinstance(fail_on, str) else list(fail_on)
-        self.cancel_on_kill, self.cancel_on_timeout = abort_on_kill, abort_on_timeout
-        self.max_consecutive_failures = max_consecutive_failures
-        self.cancel_messages: list[str] = []
+        task = self.task_id
+        self.skip_message = flag(skip_message, what="skip_message", task_id=task)
+        self.output_path, self.output_conn_id = output_path, output_conn_id
+        self.extract = flag(extract, what="extract", task_id=task)
+        self.max_bytes = max_bytes
+        self.download_timeout = duration(download_timeout, what="download_timeout", task_id=task)
         self.canvas_conn_id = canvas_conn_id
         # Parse-time checks of everything not templated.
         ReportPolicy.of(self.fail_on)
         validate_timing(self.poll_interval, self.wait_timeout)
         self._report_output().check()
-        if not _templated(account_id):
+        if not templated(account_id):
             account_segment(account_id)
-        if not _templated(report):
+        if not templated(report):
             check_report_name(report)
-            if isinstance(parameters, Mapping) and not any(_templated(v) for v in parameters.values()):
+            if isinstance(parameters, Mapping) and not any(templated(v) for v in parameters.values()):
                 build_report_parameters(report, parameters, skip_message=skip_message)
 
     def execute(self, context: Context) -> Any:
@@ -230,7 +230,7 @@ class CanvasAccountReportBranchOperator(JobBranchOperatorBase):
         super().__init__(**kwargs)
         reading = report_id is not None
         if (account_report is None) != reading or (reading and (account_id is None or report is None)):
-            raise ValueError(
+            raise CanvasConfigurationError(
                 f"{self.task_id}: give account_report (a result dict), or account_id, report and report_id."
             )
         self.account_report, self.account_id, self.report, self.report_id = (
@@ -307,10 +307,8 @@ class CanvasAccountReportAbortOperator(JobAbortOperatorBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if if_finished not in IF_FINISHED:
-            raise ValueError(f"{self.task_id}: if_finished must be one of {IF_FINISHED}, got {if_finished!r}.")
         self.account_id, self.report, self.report_id = account_id, report, report_id
-        self.if_finished = if_finished
+        self.if_finished = check_if_finished(if_finished, task_id=self.task_id)
         self.canvas_conn_id = canvas_conn_id
 
     def _get(self, hook: CanvasHook) -> AccountReport:

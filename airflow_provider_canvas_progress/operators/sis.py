@@ -9,7 +9,11 @@ from typing import Any
 from airflow_provider_canvas_progress.compat import (
     BaseOperator,
     Context,
-    default_deferrable,
+)
+from airflow_provider_canvas_progress.core.arguments import (
+    duration,
+    flag,
+    templated,
 )
 from airflow_provider_canvas_progress.core.durable import (
     Action,
@@ -21,7 +25,7 @@ from airflow_provider_canvas_progress.core.sis_options import SisImportOptions, 
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.operators.durable import DurableStart, earlier_sis_import
 from airflow_provider_canvas_progress.operators.job_controls import JobAbortOperatorBase, JobBranchOperatorBase
-from airflow_provider_canvas_progress.operators.progress import IF_FINISHED, _task_ids
+from airflow_provider_canvas_progress.operators.progress import _task_ids, check_if_finished
 from airflow_provider_canvas_progress.rendered import native
 from airflow_provider_canvas_progress.sis_waiting import (
     DEFAULT_SIS_FAIL_ON,
@@ -29,7 +33,6 @@ from airflow_provider_canvas_progress.sis_waiting import (
     SisImportWait,
     SisWaitPolicy,
 )
-from airflow_provider_canvas_progress.stalling import check_stalled_after
 from airflow_provider_canvas_progress.waiting import failing_fast, validate_timing
 
 __all__ = ["CanvasSisImportAbortOperator", "CanvasSisImportBranchOperator", "CanvasSisImportOperator"]
@@ -37,14 +40,6 @@ __all__ = ["CanvasSisImportAbortOperator", "CanvasSisImportBranchOperator", "Can
 _OPTION_NAMES = tuple(SisImportOptions.__dataclass_fields__)
 #: Stand-ins for templated options, so the rest of the combination is checked at parse time.
 _PLACEHOLDERS = {"batch_mode_term_id": "1", "diffing_data_set_identifier": "templated"}
-
-
-def _templated(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
-
-
-def _seconds(value: timedelta | float) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # type: ignore[misc]
@@ -131,23 +126,28 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
     ) -> None:
         options = {name: kwargs.pop(name) for name in _OPTION_NAMES if name in kwargs}
         super().__init__(**kwargs)
-        self.durable = bool(durable)
-        self.cancel_on_stall = cancel_on_stall
+        self._take_starting_arguments(
+            durable=durable,
+            wait_for_completion=wait_for_completion,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            fail_on=fail_on,
+            abort_on_kill=abort_on_kill,
+            abort_on_timeout=abort_on_timeout,
+            max_consecutive_failures=max_consecutive_failures,
+            stalled_after=stalled_after,
+            cancel_on_stall=cancel_on_stall,
+        )
+        task = self.task_id
         self.account_id = account_id
         self.sis_file, self.sis_directory, self.sis_data = sis_file, sis_directory, sis_data
         self.canvas_conn_id = canvas_conn_id
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.poll_interval = float(poll_interval)
-        self.stalled_after = check_stalled_after(stalled_after, poll_interval=self.poll_interval, task_id=self.task_id)
-        self.wait_timeout = _seconds(timeout)
-        self.fail_on = [fail_on] if isinstance(fail_on, str) else list(fail_on)
-        self.cancel_on_kill, self.cancel_on_timeout = abort_on_kill, abort_on_timeout
-        self.max_consecutive_failures = max_consecutive_failures
-        self.cancel_messages: list[str] = []
-        if not 1 <= float(upload_timeout) <= 600:
-            raise CanvasConfigurationError(f"{self.task_id}: upload_timeout must be from 1 to 600 seconds.")
-        self.upload_timeout = float(upload_timeout)
+        self.upload_timeout = duration(upload_timeout, what="upload_timeout", task_id=task)
+        if not 1 <= self.upload_timeout <= 600:
+            raise CanvasConfigurationError(
+                f"{task}: upload_timeout must be from 1 to 600 seconds, got {self.upload_timeout:g}."
+            )
         self.batch_mode_term_id = batch_mode_term_id
         self.diffing_data_set_identifier = diffing_data_set_identifier
         self.sis_options = options
@@ -156,7 +156,7 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
         validate_timing(self.poll_interval, self.wait_timeout)
         self._options(placeholders=True)
         UploadSource.choose(file=sis_file, directory=sis_directory, data=sis_data)
-        if not _templated(account_id):
+        if not templated(account_id):
             account_segment(account_id)
 
     def _options(self, *, placeholders: bool = False) -> SisImportOptions:
@@ -166,7 +166,7 @@ class CanvasSisImportOperator(DurableStart, SisImportWait, BaseOperator):  # typ
             "diffing_data_set_identifier": self.diffing_data_set_identifier,
         }
         if placeholders:
-            values.update({k: v for k, v in _PLACEHOLDERS.items() if _templated(values.get(k))})
+            values.update({k: v for k, v in _PLACEHOLDERS.items() if templated(values.get(k))})
         try:
             return SisImportOptions.from_mapping(values)
         except CanvasConfigurationError as error:
@@ -270,7 +270,9 @@ class CanvasSisImportBranchOperator(JobBranchOperatorBase):
     ) -> None:
         super().__init__(**kwargs)
         if (sis_import is None) == (sis_import_id is None) or (sis_import_id is not None and account_id is None):
-            raise ValueError(f"{self.task_id}: give sis_import (a result dict), or account_id and sis_import_id.")
+            raise CanvasConfigurationError(
+                f"{self.task_id}: give sis_import (a result dict), or account_id and sis_import_id."
+            )
         self.sis_import, self.account_id, self.sis_import_id = sis_import, account_id, sis_import_id
         imported = _task_ids(on_imported, "on_imported")
         self.branches = {
@@ -338,12 +340,12 @@ class CanvasSisImportAbortOperator(JobAbortOperatorBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        all_pending = flag(all_pending, what="all_pending", task_id=self.task_id)
         if all_pending == (sis_import_id is not None):
-            raise ValueError(f"{self.task_id}: give sis_import_id, or all_pending=True (not both).")
-        if if_finished not in IF_FINISHED:
-            raise ValueError(f"{self.task_id}: if_finished must be one of {IF_FINISHED}, got {if_finished!r}.")
+            raise CanvasConfigurationError(f"{self.task_id}: give sis_import_id, or all_pending=True (not both).")
         self.account_id, self.sis_import_id = account_id, sis_import_id
-        self.all_pending, self.if_finished = all_pending, if_finished
+        self.all_pending = all_pending
+        self.if_finished = check_if_finished(if_finished, task_id=self.task_id)
         self.canvas_conn_id = canvas_conn_id
 
     def execute(self, context: Context) -> Any:

@@ -13,6 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_canvas_progress.compat import BaseOperator, Context, default_deferrable
+from airflow_provider_canvas_progress.core.arguments import (
+    duration,
+    failure_budget,
+    flag,
+    listed,
+    optional_duration,
+    templated,
+)
 from airflow_provider_canvas_progress.core.durable import Action
 from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, Outcome, poll_line
@@ -40,10 +48,6 @@ from airflow_provider_canvas_progress.waiting import (
 COURSE_BATCH_LIMIT = 500
 COURSE_EVENTS = ("offer", "conclude", "delete", "undelete")
 DEFAULT_TIMEOUT = timedelta(hours=6)
-
-
-def _templated(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
 
 
 class CanvasStartJobOperator(DurableStart, DeferredWait, BaseOperator):  # type: ignore[misc]
@@ -115,25 +119,28 @@ class CanvasStartJobOperator(DurableStart, DeferredWait, BaseOperator):  # type:
     ) -> None:
         super().__init__(**kwargs)
         if data is not None and json is not None:
-            raise ValueError(f"{self.task_id}: give either data (form fields) or json, not both.")
+            raise CanvasConfigurationError(f"{self.task_id}: give either data (form fields) or json, not both.")
         self.endpoint = endpoint
         self.method = method
         self.data = data
         self.json = json
         self.query = query
+        task = self.task_id
         self.canvas_conn_id = canvas_conn_id
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.poll_interval = float(poll_interval)
-        self.wait_timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-        self.fail_on = list(fail_on)
-        self.cancel_messages = [cancel_messages] if isinstance(cancel_messages, str) else list(cancel_messages)
-        self.cancel_on_kill = cancel_on_kill
-        self.cancel_on_timeout = cancel_on_timeout
-        self.max_consecutive_failures = max_consecutive_failures
-        self.durable = bool(durable)
-        self.stalled_after = check_stalled_after(stalled_after, poll_interval=self.poll_interval, task_id=self.task_id)
-        self.cancel_on_stall = cancel_on_stall
+        self.wait_for_completion = flag(wait_for_completion, what="wait_for_completion", task_id=task)
+        self.deferrable = flag(
+            default_deferrable() if deferrable is None else deferrable, what="deferrable", task_id=task
+        )
+        self.poll_interval = duration(poll_interval, what="poll_interval", task_id=task)
+        self.wait_timeout = optional_duration(timeout, what="timeout", task_id=task)
+        self.fail_on = listed(fail_on, what="fail_on", task_id=task)
+        self.cancel_messages = listed(cancel_messages, what="cancel_messages", task_id=task)
+        self.cancel_on_kill = flag(cancel_on_kill, what="cancel_on_kill", task_id=task)
+        self.cancel_on_timeout = flag(cancel_on_timeout, what="cancel_on_timeout", task_id=task)
+        self.max_consecutive_failures = failure_budget(max_consecutive_failures, task_id=task)
+        self.durable = flag(durable, what="durable", task_id=task)
+        self.stalled_after = check_stalled_after(stalled_after, poll_interval=self.poll_interval, task_id=task)
+        self.cancel_on_stall = flag(cancel_on_stall, what="cancel_on_stall", task_id=task)
         WaitPolicy.of(None, self.fail_on)
         validate_timing(self.poll_interval, self.wait_timeout)
         self._progress_id: str | None = None
@@ -267,9 +274,9 @@ class CanvasCourseBatchUpdateOperator(CanvasStartJobOperator):
         self.account_id = account_id
         self.course_ids = course_ids
         self.event = event
-        if not _templated(event):
+        if not templated(event):
             self._check_event(event)
-        if not _templated(course_ids):
+        if not templated(course_ids):
             _course_ids(course_ids, self.task_id)
 
     def _check_event(self, event: Any) -> str:
@@ -322,7 +329,7 @@ class CanvasBulkGradeUpdateOperator(CanvasStartJobOperator):
         self.grade_data = grade_data
         self.assignment_id = assignment_id
         self.section_id = section_id
-        if not _templated(grade_data):
+        if not templated(grade_data):
             self._check_grades(grade_data)
 
     def _check_grades(self, grade_data: Any) -> Mapping[str, Any]:

@@ -21,10 +21,11 @@ from airflow_provider_canvas_progress.compat import (
     PokeReturnValue,
     default_deferrable,
 )
+from airflow_provider_canvas_progress.core.arguments import failure_budget, flag, listed, templated
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.job_waiting import JobWait
 from airflow_provider_canvas_progress.stalling import check_stalled_after
-from airflow_provider_canvas_progress.waiting import failing_fast, validate_timing
+from airflow_provider_canvas_progress.waiting import check_sensor_arguments, failing_fast, validate_timing
 
 __all__ = ["CanvasJobSensorBase"]
 
@@ -62,17 +63,20 @@ class CanvasJobSensorBase(JobWait, BaseSensorOperator):  # type: ignore[misc]
         cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
+        check_sensor_arguments(kwargs)
         super().__init__(**kwargs)
+        task = self.task_id
         self.canvas_conn_id = canvas_conn_id
-        self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.fail_on = [fail_on] if isinstance(fail_on, str) else list(fail_on)
-        self.cancel_on_kill, self.cancel_on_timeout = abort_on_kill, abort_on_timeout
-        self.max_consecutive_failures = max_consecutive_failures
-        self.cancel_messages: list[str] = []
-        self.stalled_after = check_stalled_after(
-            stalled_after, poll_interval=float(self.poke_interval), task_id=self.task_id
+        self.deferrable = flag(
+            default_deferrable() if deferrable is None else deferrable, what="deferrable", task_id=task
         )
-        self.cancel_on_stall = cancel_on_stall
+        self.fail_on = listed(fail_on, what="fail_on", task_id=task)
+        self.cancel_on_kill = flag(abort_on_kill, what="abort_on_kill", task_id=task)
+        self.cancel_on_timeout = flag(abort_on_timeout, what="abort_on_timeout", task_id=task)
+        self.max_consecutive_failures = failure_budget(max_consecutive_failures, task_id=task)
+        self.cancel_messages: list[str] = []
+        self.stalled_after = check_stalled_after(stalled_after, poll_interval=float(self.poke_interval), task_id=task)
+        self.cancel_on_stall = flag(cancel_on_stall, what="cancel_on_stall", task_id=task)
 
     def _ref_args(self) -> tuple[Any, ...]:
         """The (templated) arguments naming the job, in ``ref_type.of``'s order."""
@@ -87,7 +91,7 @@ class CanvasJobSensorBase(JobWait, BaseSensorOperator):  # type: ignore[misc]
         self._policy()
         self._check_options()
         validate_timing(float(self.poke_interval), self._timeout())
-        if not any("{{" in str(v) for v in self._ref_args()):
+        if not any(templated(v) for v in self._ref_args()):
             self.ref_type.of(*self._ref_args())
 
     def _timeout(self) -> float | None:

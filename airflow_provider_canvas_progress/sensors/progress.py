@@ -18,6 +18,15 @@ from airflow_provider_canvas_progress.compat import (
     StartTriggerArgs,
     default_deferrable,
 )
+from airflow_provider_canvas_progress.core.arguments import (
+    duration,
+    failure_budget,
+    flag,
+    listed,
+    optional_duration,
+    templated,
+)
+from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
 from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
 from airflow_provider_canvas_progress.core.progress import Progress
@@ -34,15 +43,10 @@ from airflow_provider_canvas_progress.waiting import (
     DeferredWait,
     WaitPolicy,
     build_trigger,
+    check_sensor_arguments,
     failing_fast,
     validate_timing,
 )
-
-
-def _seconds(value: timedelta | float | None) -> float | None:
-    if value is None:
-        return None
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[misc]
@@ -102,39 +106,38 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
         cancel_on_stall: bool = False,
         **kwargs: Any,
     ) -> None:
-        if isinstance(kwargs.get("poke_interval"), (int, float, timedelta)):
-            # Before Airflow's own sensor reads it: poke_interval=1e300 raises a bare OverflowError there.
-            check_interval(_seconds(kwargs["poke_interval"]), what="poll_interval/poke_interval")
+        check_sensor_arguments(kwargs)
         super().__init__(**kwargs)
+        task = self.task_id
         self.progress_id = progress_id
         self.canvas_conn_id = canvas_conn_id
-        self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.cancel_messages = [cancel_messages] if isinstance(cancel_messages, str) else list(cancel_messages)
-        self.fail_on = list(fail_on)
-        self.lti_course_id = lti_course_id
-        self.cancel_on_kill = cancel_on_kill
-        self.cancel_on_timeout = cancel_on_timeout
-        self.max_consecutive_failures = max_consecutive_failures
-        self.stalled_after = check_stalled_after(
-            stalled_after, poll_interval=float(self.poke_interval), task_id=self.task_id
+        self.deferrable = flag(
+            default_deferrable() if deferrable is None else deferrable, what="deferrable", task_id=task
         )
-        self.cancel_on_stall = cancel_on_stall
+        self.cancel_messages = listed(cancel_messages, what="cancel_messages", task_id=task)
+        self.fail_on = listed(fail_on, what="fail_on", task_id=task)
+        self.lti_course_id = lti_course_id
+        self.cancel_on_kill = flag(cancel_on_kill, what="cancel_on_kill", task_id=task)
+        self.cancel_on_timeout = flag(cancel_on_timeout, what="cancel_on_timeout", task_id=task)
+        self.max_consecutive_failures = failure_budget(max_consecutive_failures, task_id=task)
+        self.stalled_after = check_stalled_after(stalled_after, poll_interval=float(self.poke_interval), task_id=task)
+        self.cancel_on_stall = flag(cancel_on_stall, what="cancel_on_stall", task_id=task)
         self._stall_watch: TaskStallWatch | None = None
         # Parse-time checks for what is not templated; cancel_messages is checked when rendered.
         WaitPolicy.of(None, self.fail_on)
         validate_timing(float(self.poke_interval), float(self.timeout) if self.timeout is not None else None)
         if self.exponential_backoff and self.max_wait is not None:
             # max_wait=0 with a back-off would otherwise poll as fast as the loop can.
-            check_interval(_seconds(self.max_wait), what="max_wait")
+            check_interval(duration(self.max_wait, what="max_wait", task_id=task), what="max_wait")
         self._last: Progress | None = None
         self._ref: ProgressRef | None = None
-        if start_from_trigger:
+        if flag(start_from_trigger, what="start_from_trigger", task_id=task):
             if not self.deferrable:
-                raise ValueError(
+                raise CanvasConfigurationError(
                     f"{self.task_id}: start_from_trigger=True needs deferrable=True (the wait runs in the triggerer)."
                 )
-            if not TRIGGER_RENDERS_TEMPLATES and any("{{" in str(v) for v in (progress_id, lti_course_id)):
-                raise ValueError(
+            if not TRIGGER_RENDERS_TEMPLATES and any(templated(v) for v in (progress_id, lti_course_id)):
+                raise CanvasConfigurationError(
                     f"{self.task_id}: with start_from_trigger=True this Airflow version does not render templates "
                     f"(progress_id={progress_id!r} would reach Canvas as written). Give a literal progress_id, "
                     "or drop start_from_trigger (the task then polls once on a worker before deferring)."
@@ -150,7 +153,7 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
                 max_consecutive_failures=max_consecutive_failures,
                 cancel_on_kill=cancel_on_kill,
                 exponential_backoff=bool(self.exponential_backoff),
-                max_wait=_seconds(self.max_wait),
+                max_wait=optional_duration(self.max_wait, what="max_wait"),
                 stalled_after=self.stalled_after,
             ).serialize()
             trigger_kwargs["started_at"] = None  # set by the trigger when it starts, not at parse time
@@ -240,7 +243,7 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
             poll_interval=float(self.poke_interval),
             timeout=float(self.timeout) if self.timeout is not None else None,
             exponential_backoff=bool(self.exponential_backoff),
-            max_wait=_seconds(self.max_wait),
+            max_wait=optional_duration(self.max_wait, what="max_wait"),
             last_change=self._watch(context).record(),
         )
 

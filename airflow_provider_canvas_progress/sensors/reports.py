@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from airflow_provider_canvas_progress.core.arguments import duration, flag
 from airflow_provider_canvas_progress.core.report_refs import ReportRef
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.report_files import DEFAULT_MAX_BYTES
@@ -84,8 +85,10 @@ class CanvasAccountReportSensor(ReportWait, CanvasJobSensorBase):
             **kwargs,
         )
         self.account_id, self.report, self.report_id = account_id, report, report_id
-        self.output_path, self.output_conn_id, self.extract = output_path, output_conn_id, extract
-        self.max_bytes, self.download_timeout = max_bytes, float(download_timeout)
+        self.output_path, self.output_conn_id = output_path, output_conn_id
+        self.extract = flag(extract, what="extract", task_id=self.task_id)
+        self.max_bytes = max_bytes
+        self.download_timeout = duration(download_timeout, what="download_timeout", task_id=self.task_id)
         self._check_arguments()
 
     def _ref_args(self) -> tuple[Any, ...]:

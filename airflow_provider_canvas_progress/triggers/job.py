@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 from airflow_provider_canvas_progress.compat import BaseTrigger, TriggerEvent
+from airflow_provider_canvas_progress.core.arguments import clamp_failure_budget
 from airflow_provider_canvas_progress.core.events import WaitEvent, WaitStatus
 from airflow_provider_canvas_progress.core.ids import ProgressRef, parse_progress_ref
 from airflow_provider_canvas_progress.core.kinds import KIND_MODULES, JobKind, parse_job_ref
@@ -139,7 +140,9 @@ class CanvasJobTrigger(BaseTrigger):  # type: ignore[misc]
         self.deadline = None if deadline is None else _number(deadline, "deadline")
         self.started_at = _number(started_at, "started_at") if started_at is not None else self.clock.time()
         self.first_poll_at = None if first_poll_at is None else _number(first_poll_at, "first_poll_at")
-        self.max_consecutive_failures = max(1, int(_number(max_consecutive_failures, "max_consecutive_failures")))
+        self.max_consecutive_failures = clamp_failure_budget(
+            _number(max_consecutive_failures, "max_consecutive_failures")
+        )
         self.cancel_on_kill = bool(cancel_on_kill)
         self.kill_message = kill_message
         self.exponential_backoff = bool(exponential_backoff)

@@ -112,7 +112,9 @@ def test_start_job_refuses_timings_that_cannot_work(dag: Any, kwargs: dict[str, 
 
 
 def test_cancel_refuses_an_unknown_if_finished(dag: Any) -> None:
-    with pytest.raises(ValueError, match=r"cancel: if_finished='retry'; expected one of ignore, skip, fail"):
+    with pytest.raises(
+        CanvasConfigurationError, match=r"cancel: if_finished must be one of ignore, skip, fail, got 'retry'"
+    ):
         CancelProgressOperator(task_id="cancel", progress_id="1", if_finished="retry")
 
 

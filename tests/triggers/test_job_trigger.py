@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from airflow_provider_canvas_progress.core.arguments import MAX_CONSECUTIVE_FAILURES
 from airflow_provider_canvas_progress.core.events import WaitStatus
 from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript
@@ -51,6 +52,12 @@ def test_the_builder_carries_the_job_as_one_ref_kwarg_and_nothing_unused() -> No
     assert (kwargs["deadline"], kwargs["started_at"]) == (160.0, 100.0)
     assert "cancel_messages" not in kwargs
     assert "progress_id" not in kwargs
+
+
+@pytest.mark.parametrize(("stored", "kept"), [(0, 1), (-7, 1), (2.9, 2), (1e9, MAX_CONSECUTIVE_FAILURES), ("12", 12)])
+def test_a_stored_failure_budget_is_clamped_not_refused(stored: object, kept: int) -> None:
+    # A row any version (or a hand edit) wrote: the wait runs with the nearest budget that makes sense.
+    assert CanvasJobTrigger(ref="progress:1", max_consecutive_failures=stored).max_consecutive_failures == kept  # type: ignore[arg-type]
 
 
 def test_a_wait_read_just_before_deferring_first_polls_one_interval_later() -> None:
