@@ -16,12 +16,18 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS
+
+#: The DAGs every end-to-end test's cluster parses.
+DAGS = Path(__file__).parent / "dags"
+#: Task states after which a task does not run again in the run.
+FINISHED = {"success", "failed", "skipped", "upstream_failed"}
 
 
 def free_port() -> int:
@@ -108,12 +114,36 @@ class AirflowCluster:
         rows = self.query("SELECT task_id, state FROM task_instance WHERE dag_id = ?", dag_id)
         return dict(rows)
 
+    def finished(self, dag_id: str, within: float) -> dict[str, str]:
+        """The task states once every task of ``dag_id`` has finished; fails after ``within`` seconds."""
+        states: dict[str, str] = wait_for(
+            lambda: set((s := self.task_states(dag_id)).values()) <= FINISHED and s, within, f"{dag_id} to finish"
+        )
+        return states
+
     def trigger(self, dag_id: str, conf: dict[str, Any]) -> None:
         self.airflow("dags", "unpause", dag_id, check=False)
         self.airflow("dags", "trigger", dag_id, "--conf", json.dumps(conf))
 
     def logs(self) -> list[Path]:
         return [p for p in self.home.rglob("*") if p.is_file() and p.suffix in (".log", ".json", "")]
+
+
+@contextlib.contextmanager
+def running_cluster(canvas_base_url: str, token: str, env: dict[str, str] | None = None) -> Iterator[AirflowCluster]:
+    """A migrated cluster with every component started, its ``canvas_default`` connection on the
+    simulator at ``canvas_base_url``; stopped on exit, its home (the logs) printed."""
+    home = Path(tempfile.mkdtemp(prefix="canvas-e2e-"))
+    conn = {"conn_type": "canvas", "host": canvas_base_url, "password": token}
+    cluster = AirflowCluster(home, DAGS, {"AIRFLOW_CONN_CANVAS_DEFAULT": json.dumps(conn), **(env or {})})
+    cluster.airflow("db", "migrate")
+    for name in cluster.components():
+        cluster.start(name)
+    try:
+        yield cluster
+    finally:
+        cluster.stop_all()
+        print(f"Airflow home of this run (logs): {home}")
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:

@@ -16,11 +16,8 @@ Every log file of the run is then scanned for the API token.
 
 from __future__ import annotations
 
-import json
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,7 +25,7 @@ from airflow_provider_canvas_progress.core.stall import MIN_STALLED_AFTER
 from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript, SisScript
 from airflow_provider_canvas_progress.testing.reports_control import reports_of
 from airflow_provider_canvas_progress.testing.reports_store import ReportScript
-from tests.e2e.cluster import AirflowCluster, wait_for
+from tests.e2e.cluster import AirflowCluster, running_cluster, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -37,35 +34,14 @@ STALL_DAG = "canvas_e2e_stall"
 TIMEOUT = 45.0
 #: The floor DAGs are held to: the triggerer (another process) clamps to it whatever a test lowers.
 STALLED_AFTER = MIN_STALLED_AFTER
-DAGS = Path(__file__).parent / "dags"
-FINISHED = {"success", "failed", "skipped", "upstream_failed"}
 USERS = "user_id,login_id,first_name,last_name,status\nu1,u1@x.edu,Ada,L,active\n"
 
 
 @pytest.fixture
-def simulator() -> Iterator[CanvasSimulator]:
-    with CanvasSimulator() as sim:
-        yield sim
-
-
-@pytest.fixture
 def cluster(simulator: CanvasSimulator) -> Iterator[AirflowCluster]:
-    home = Path(tempfile.mkdtemp(prefix="canvas-e2e-"))
-    conn = {"conn_type": "canvas", "host": simulator.base_url, "password": simulator.token}
-    env = {
-        "AIRFLOW_CONN_CANVAS_DEFAULT": json.dumps(conn),
-        "CANVAS_E2E_TIMEOUT": str(TIMEOUT),
-        "CANVAS_E2E_STALLED_AFTER": str(STALLED_AFTER),
-    }
-    cluster = AirflowCluster(home, DAGS, env)
-    cluster.airflow("db", "migrate")
-    for name in cluster.components():
-        cluster.start(name)
-    try:
+    env = {"CANVAS_E2E_TIMEOUT": str(TIMEOUT), "CANVAS_E2E_STALLED_AFTER": str(STALLED_AFTER)}
+    with running_cluster(simulator.base_url, simulator.token, env) as cluster:
         yield cluster
-    finally:
-        cluster.stop_all()
-        print(f"Airflow home of this run (logs): {home}")
 
 
 def reads(sim: CanvasSimulator, path: str) -> list[float]:
@@ -83,13 +59,6 @@ def still_report(sim: CanvasSimulator) -> int:
     """A report that runs to 50 % at once and never changes again."""
     reports_of(sim).script_next(ReportScript.never_ending(created_for=0.0, running_for=0.1, running_steps=2))
     return reports_of(sim).start(1, "last_user_access_csv")
-
-
-def finished(cluster: AirflowCluster, dag_id: str, within: float) -> dict[str, str]:
-    states: dict[str, str] = wait_for(
-        lambda: set((s := cluster.task_states(dag_id)).values()) <= FINISHED and s, within, f"{dag_id} to finish"
-    )
-    return states
 
 
 def test_waits_survive_a_triggerer_crash_and_keep_their_timeouts_and_stall_watches(
@@ -126,7 +95,7 @@ def test_waits_survive_a_triggerer_crash_and_keep_their_timeouts_and_stall_watch
     simulator.set_progress(done, workflow_state="completed", completion=100.0)
 
     # The Progress waits: the ended job is seen, the stuck one times out on its first deadline.
-    assert finished(cluster, RESTART_DAG, TIMEOUT + 180) == {"wait_completes": "success", "wait_times_out": "failed"}
+    assert cluster.finished(RESTART_DAG, TIMEOUT + 180) == {"wait_completes": "success", "wait_times_out": "failed"}
     # The stuck job's polls show the trigger's own deadline, free of scheduling overhead: the first
     # is the worker's poke just before deferring, the last the trigger's final one. Deferred at t0,
     # crashed at ~t0+3 s and back at ~t0+7 s, a reset timeout would poll until ~t0+52 s.
@@ -139,7 +108,7 @@ def test_waits_survive_a_triggerer_crash_and_keep_their_timeouts_and_stall_watch
 
     # The stall watches: the import's stall fails its task (stalled is in fail_on by default); the
     # report's is an outcome.
-    assert finished(cluster, STALL_DAG, STALLED_AFTER + 180) == {"watch_import": "failed", "watch_report": "success"}
+    assert cluster.finished(STALL_DAG, STALLED_AFTER + 180) == {"watch_import": "failed", "watch_report": "success"}
     # The import's reads show the watch's own schedule, free of scheduling overhead: the first is the
     # worker's read before deferring (where the watch began), the last the restarted trigger's poll
     # that saw the stall. A watch reset by the restart would have run to about restarted_at + 60 s.

@@ -7,7 +7,6 @@ second job beside the first, as the docs say ("Retries and stuck jobs").
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import tempfile
@@ -18,20 +17,12 @@ import pytest
 from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_3_PLUS
 
 from airflow_provider_canvas_progress.testing import CanvasSimulator, JobScript
-from tests.e2e.cluster import AirflowCluster, wait_for
+from tests.e2e.cluster import AirflowCluster, running_cluster, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 DAG_ID = "canvas_e2e_durable"
-DAGS = Path(__file__).parent / "dags"
 BATCH_PATH = "/api/v1/accounts/1/courses"
-FINISHED = {"success", "failed", "skipped", "upstream_failed"}
-
-
-@pytest.fixture
-def simulator() -> Iterator[CanvasSimulator]:
-    with CanvasSimulator() as sim:
-        yield sim
 
 
 @pytest.fixture
@@ -41,19 +32,8 @@ def pids() -> Path:
 
 @pytest.fixture
 def cluster(simulator: CanvasSimulator, pids: Path) -> Iterator[AirflowCluster]:
-    home = Path(tempfile.mkdtemp(prefix="canvas-e2e-"))
-    conn = {"conn_type": "canvas", "host": simulator.base_url, "password": simulator.token}
-    cluster = AirflowCluster(
-        home, DAGS, {"AIRFLOW_CONN_CANVAS_DEFAULT": json.dumps(conn), "CANVAS_E2E_PIDS": str(pids)}
-    )
-    cluster.airflow("db", "migrate")
-    for name in cluster.components():
-        cluster.start(name)
-    try:
+    with running_cluster(simulator.base_url, simulator.token, {"CANVAS_E2E_PIDS": str(pids)}) as cluster:
         yield cluster
-    finally:
-        cluster.stop_all()
-        print(f"Airflow home of this run (logs): {home}")
 
 
 def jobs_started(sim: CanvasSimulator) -> int:
@@ -81,10 +61,7 @@ def test_a_worker_killed_mid_wait_is_followed_by_a_retry_that_re_attaches(
         wait_for(lambda: len(reads_of_first_job(simulator)) > reads + 1, 60, "try 2 to wait on the first job")
         simulator.set_progress(first_job, workflow_state="completed", completion=100.0)
 
-    states = wait_for(
-        lambda: set((s := cluster.task_states(DAG_ID)).values()) <= FINISHED and s, 180, "the task to finish"
-    )
-    assert states == {"batch": "success"}
+    assert cluster.finished(DAG_ID, 180) == {"batch": "success"}
     if AIRFLOW_V_3_3_PLUS:
         assert jobs_started(simulator) == 1
         later_reads = reads_of_first_job(simulator)
