@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
+from airflow_provider_canvas_progress.core.progress import shown
 
 __all__ = [
     "MAX_CONSECUTIVE_FAILURES",
@@ -61,11 +62,11 @@ def duration(value: object, *, what: str, task_id: str | None = None) -> float:
             seconds = math.inf
     else:
         raise CanvasConfigurationError(
-            f"{_where(task_id, what)} must be a timedelta or a number of seconds, got {value!r:.100} "
+            f"{_where(task_id, what)} must be a timedelta or a number of seconds, got {shown(value)} "
             f"({type(value).__name__}). Write e.g. timedelta(hours=6) or 21600."
         )
     if not math.isfinite(seconds):
-        raise CanvasConfigurationError(f"{_where(task_id, what)} must be a finite duration, got {value!r:.100}.")
+        raise CanvasConfigurationError(f"{_where(task_id, what)} must be a finite duration, got {shown(value)}.")
     return seconds
 
 
@@ -84,7 +85,7 @@ def listed(value: object, *, what: str, task_id: str | None = None) -> list[Any]
         return [value]
     if isinstance(value, (bytes, bytearray, dict)) or not isinstance(value, Iterable):
         raise CanvasConfigurationError(
-            f"{_where(task_id, what)} must be a list of strings (or one string), got {value!r:.100} "
+            f"{_where(task_id, what)} must be a list of strings (or one string), got {shown(value)} "
             f"({type(value).__name__}); use [] for none."
         )
     return list(value)
@@ -102,7 +103,7 @@ def outcomes(values: object, allowed: Iterable[E], *, what: str = "fail_on", exa
     unknown = [v for v in items if not isinstance(v, str) or v.strip().lower() not in by_name]
     if unknown:
         raise CanvasConfigurationError(
-            f"{what} contains {unknown!r:.200}; allowed values are {list(by_name)} (give a list, e.g. "
+            f"{what} contains {shown(unknown, 200)}; allowed values are {list(by_name)} (give a list, e.g. "
             f"{example}, or [] to never fail the task on {ending})."
         )
     return frozenset(by_name[v.strip().lower()] for v in items)
@@ -119,7 +120,7 @@ def flag(value: object, *, what: str, task_id: str | None = None) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise CanvasConfigurationError(f"{_where(task_id, what)} must be True or False, got {value!r:.100}.")
+    raise CanvasConfigurationError(f"{_where(task_id, what)} must be True or False, got {shown(value)}.")
 
 
 def failure_budget(value: object, *, task_id: str | None = None) -> int:
@@ -127,11 +128,11 @@ def failure_budget(value: object, *, task_id: str | None = None) -> int:
     what = _where(task_id, "max_consecutive_failures")
     if isinstance(value, bool) or not isinstance(value, int):
         raise CanvasConfigurationError(
-            f"{what} must be a whole number of failed polls in a row, got {value!r:.100} ({type(value).__name__})."
+            f"{what} must be a whole number of failed polls in a row, got {shown(value)} ({type(value).__name__})."
         )
     if not 1 <= value <= MAX_CONSECUTIVE_FAILURES:
         raise CanvasConfigurationError(
-            f"{what} must be from 1 to {MAX_CONSECUTIVE_FAILURES}, got {value}: each failed poll is already "
+            f"{what} must be from 1 to {MAX_CONSECUTIVE_FAILURES}, got {shown(value)}: each failed poll is already "
             "retried by the hook; to wait longer through an outage, raise the timeout instead."
         )
     return value

@@ -7,6 +7,7 @@ Canvas's documentation lists four ``workflow_state`` values, but the model
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -305,6 +306,9 @@ def shown(value: object, limit: int = 100) -> str:
     5,000-digit number (whose ``repr`` raises ``ValueError`` past Python's 4,300-digit limit).
     """
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
-        return f"a number of about {value.bit_length() * 3 // 10} digits"
-    text = repr(value if not isinstance(value, str) else value[: limit + 1])
+        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    try:
+        text = repr(value if not isinstance(value, str) else value[: limit + 1])
+    except ValueError:  # a huge number inside a list or dict
+        return f"a {type(value).__name__} holding a number too long to show"
     return text if len(text) <= limit else text[:limit] + "…"

@@ -28,7 +28,7 @@ from airflow_provider_canvas_progress.core.outcome import (
     cancel_message,
     outcome_of,
 )
-from airflow_provider_canvas_progress.core.progress import Progress, parse_progress
+from airflow_provider_canvas_progress.core.progress import Progress, parse_progress, shown
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
 from airflow_provider_canvas_progress.links import CanvasContextLink, CanvasProgressLink
 from airflow_provider_canvas_progress.rendered import native
@@ -41,7 +41,7 @@ def check_if_finished(value: object, *, task_id: str) -> str:
     """``if_finished`` of the cancel and abort operators: what to do when the job already ended."""
     if not isinstance(value, str) or value not in IF_FINISHED:
         raise CanvasConfigurationError(
-            f"{task_id}: if_finished must be one of {', '.join(IF_FINISHED)}, got {value!r:.100}: 'ignore' "
+            f"{task_id}: if_finished must be one of {', '.join(IF_FINISHED)}, got {shown(value)}: 'ignore' "
             "succeeds, 'skip' skips the task, 'fail' fails it when the job had already ended."
         )
     return value
@@ -142,7 +142,7 @@ def _task_ids(value: str | Iterable[str] | None, name: str) -> list[str]:
         return []
     items = listed(value, what=name)
     if not all(isinstance(item, str) and item for item in items):
-        raise CanvasConfigurationError(f"{name} must be a task id or a list of task ids, got {value!r:.200}.")
+        raise CanvasConfigurationError(f"{name} must be a task id or a list of task ids, got {shown(value, 200)}.")
     return items
 
 
@@ -233,5 +233,5 @@ def _as_mapping(value: Any) -> Mapping[str, Any]:
     if isinstance(parsed, Mapping):
         return parsed
     raise CanvasConfigurationError(
-        f"progress must be a Progress dict (e.g. progress=wait.output), got {type(value).__name__}: {value!r:.200}"
+        f"progress must be a Progress dict (e.g. progress=wait.output), got {type(value).__name__}: {shown(value, 200)}"
     )

@@ -43,6 +43,8 @@ WAITING_TASKS: dict[str, tuple[Any, dict[str, Any], str]] = {
     ),
 }
 SENSORS = {"progress_sensor", "sis_sensor", "report_sensor"}
+#: A number whose repr Python refuses (past 4,300 digits): messages must still be built.
+HUGE = pytest.param(10**5000, id="10**5000")
 
 
 def in_a_dag(cls: Any, **kwargs: Any) -> Any:
@@ -67,7 +69,7 @@ def refused(name: str, argument: str, value: Any) -> str:
 
 
 @pytest.mark.parametrize("name", WAITING_TASKS)
-@pytest.mark.parametrize("value", ["soon", "60", None, True, [60], float("nan"), float("inf"), 10**400])
+@pytest.mark.parametrize("value", ["soon", "60", None, True, [60], float("nan"), float("inf"), 10**400, HUGE])
 def test_an_interval_that_is_not_a_finite_duration_is_refused_naming_task_and_argument(name: str, value: Any) -> None:
     message = refused(name, interval_name(name), value)
 
@@ -82,7 +84,7 @@ def test_a_timeout_that_is_not_a_finite_duration_is_refused(name: str, value: An
 
 
 @pytest.mark.parametrize("name", WAITING_TASKS)
-@pytest.mark.parametrize("value", ["5", 2.5, True, None, 0, -1, MAX_CONSECUTIVE_FAILURES + 1, 10**9])
+@pytest.mark.parametrize("value", ["5", 2.5, True, None, 0, -1, MAX_CONSECUTIVE_FAILURES + 1, 10**9, HUGE])
 def test_max_consecutive_failures_is_a_whole_number_within_reason(name: str, value: Any) -> None:
     assert "nightly: max_consecutive_failures must be" in refused(name, "max_consecutive_failures", value)
 
@@ -115,7 +117,7 @@ def test_durable_takes_a_bool(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", WAITING_TASKS)
-@pytest.mark.parametrize("value", [None, 5, b"failed", {"failed": True}])
+@pytest.mark.parametrize("value", [None, 5, b"failed", {"failed": True}, HUGE])
 def test_fail_on_must_be_a_list_or_one_outcome(name: str, value: Any) -> None:
     assert "nightly: fail_on must be a list of strings (or one string)" in refused(name, "fail_on", value)
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from airflow_provider_canvas_progress.core.errors import CanvasResponseError, CanvasUnknownStateError
-from airflow_provider_canvas_progress.core.progress import Progress, WorkflowState, parse_progress
+from airflow_provider_canvas_progress.core.progress import Progress, WorkflowState, parse_progress, shown
 
 PENDING = ["queued", "running", "waiting_for_external_tool"]
 TERMINAL = ["completed", "failed", "canceled"]
@@ -452,3 +452,18 @@ def test_describe_leaves_out_what_canvas_did_not_say() -> None:
     progress = Progress(id="9", workflow_state=WorkflowState.QUEUED)
 
     assert progress.describe() == "Progress 9 is queued"
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ("x" * 500, "'" + "x" * 99 + "…"),
+        (10**5000, "a number of about 5001 digits"),
+        ([10**5000], "a list holding a number too long to show"),
+        ({"state": 10**5000}, "a dict holding a number too long to show"),
+    ],
+    ids=["long text", "huge number", "huge number in a list", "huge number in a dict"],
+)
+def test_a_quoted_value_is_bounded_and_never_fails_to_show(value: Any, quoted: str) -> None:
+    # Python refuses str() of an int past 4,300 digits; a message must still be built.
+    assert shown(value) == quoted
