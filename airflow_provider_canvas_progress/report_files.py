@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_canvas_progress.compat import IncompatibleStorageLibrary, object_storage_path
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError, CanvasResponseError
 
 __all__ = ["DEFAULT_MAX_BYTES", "SavedFile", "extract_zip", "save_stream", "target_for"]
@@ -69,11 +70,13 @@ def target_for(output: str, filename: str, *, conn_id: str | None = None) -> Any
         raise CanvasConfigurationError("output must be a local path or an object storage URL (s3://bucket/dir/).")
     name = posixpath.basename(filename.replace("\\", "/"))
     if name in ("", ".", "..") or name != filename:
-        raise CanvasConfigurationError(f"Canvas named the report file {filename!r}, which is not a plain file name.")
+        raise CanvasConfigurationError(
+            f"Canvas named the report file {shown(filename)}, which is not a plain file name."
+        )
     try:
         path = object_storage_path(output.strip(), conn_id)
     except IncompatibleStorageLibrary as error:
-        raise CanvasConfigurationError(f"Cannot write the report file to {output.strip()!r}: {error}") from None
+        raise CanvasConfigurationError(f"Cannot write the report file to {shown(output.strip())}: {error}") from None
     return path / name if _is_folder(output.strip(), path) else path
 
 
@@ -122,7 +125,7 @@ def extract_zip(archive: Any, folder: Any, *, max_bytes: int = DEFAULT_MAX_BYTES
             for entry in entries:
                 name = entry.filename
                 if posixpath.basename(name) != name or name in (".", "..") or "\\" in name:
-                    raise CanvasResponseError(f"The report zip holds {name!r}, which is not a plain file name.")
+                    raise CanvasResponseError(f"The report zip holds {shown(name)}, which is not a plain file name.")
                 target = folder / name
                 written.append(str(target))
                 with bundle.open(entry) as source, target.open("wb") as sink:

@@ -14,6 +14,7 @@ from typing import Any
 
 from airflow_provider_canvas_progress.compat import Context
 from airflow_provider_canvas_progress.core.kinds.account_report import KIND as REPORT_KIND
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.report_refs import ReportRef
 from airflow_provider_canvas_progress.core.reports import AccountReport, ReportOutcome, ReportStatus, report_outcome
 from airflow_provider_canvas_progress.exceptions import (
@@ -58,9 +59,11 @@ class ReportOutput:
     def check(self) -> None:
         """Refuse values that cannot work (at DAG parse time)."""
         if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int) or self.max_bytes < 1:
-            raise CanvasConfigurationError(f"max_bytes must be a positive whole number, got {self.max_bytes!r}.")
+            raise CanvasConfigurationError(f"max_bytes must be a positive whole number, got {shown(self.max_bytes)}.")
         if not 0 < self.timeout <= 86400:
-            raise CanvasConfigurationError(f"download_timeout must be from 0 to 86400 seconds, got {self.timeout!r}.")
+            raise CanvasConfigurationError(
+                f"download_timeout must be from 0 to 86400 seconds, got {shown(self.timeout)}."
+            )
         if self.path is not None and (not isinstance(self.path, str) or not self.path.strip()):
             raise CanvasConfigurationError("output_path must be a local path or an object storage URL, or None.")
 

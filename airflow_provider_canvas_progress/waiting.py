@@ -27,6 +27,7 @@ from airflow_provider_canvas_progress.core.outcome import (
     Outcome,
     cancel_message,
 )
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.timing import check_interval
 from airflow_provider_canvas_progress.exceptions import (
     CanvasConfigurationError,
@@ -204,7 +205,7 @@ def validate_timing(poll_interval: float, timeout: float | None) -> None:
     if timeout is not None and not 0 < timeout <= MAX_WAIT_TIMEOUT:  # NaN fails too
         raise CanvasConfigurationError(
             f"timeout must be > 0 seconds and at most {MAX_WAIT_TIMEOUT:.0f} (a year), or None for no deadline; "
-            f"got {timeout!r}."
+            f"got {shown(timeout)}."
         )
 
 

@@ -25,6 +25,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.stall import Observation
 
 #: The key under which the started job is kept in the task state store. Renaming it would make every
@@ -273,7 +274,7 @@ def _epoch(value: object) -> float | None:
 def _identity(query: EarlierImportQuery) -> str:
     parts = []
     if query.diffing_data_set_identifier:
-        parts.append(f"with diffing_data_set_identifier {query.diffing_data_set_identifier!r}")
+        parts.append(f"with diffing_data_set_identifier {shown(query.diffing_data_set_identifier)}")
     if query.user_id:
         parts.append(f"by user {query.user_id}")
     return " and ".join(parts)

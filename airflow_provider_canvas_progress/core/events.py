@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any
 
 from airflow_provider_canvas_progress.core.kinds import JobKind, parse_job_ref
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.exceptions import CanvasError, CanvasResponseError, TriggerEventError
 
 EVENT_VERSION = 1
@@ -90,29 +91,31 @@ class WaitEvent:
         version = payload.get("version")
         if version != EVENT_VERSION:
             raise TriggerEventError(
-                f"The Canvas trigger sent an event of version {version!r}; this provider reads version "
+                f"The Canvas trigger sent an event of version {shown(version)}; this provider reads version "
                 f"{EVENT_VERSION}. Were the triggerer and the workers upgraded to different provider versions?"
             )
         try:
             status = WaitStatus(payload.get("status"))
         except ValueError:
-            raise TriggerEventError(f"The Canvas trigger sent an unknown status {payload.get('status')!r}.") from None
+            raise TriggerEventError(
+                f"The Canvas trigger sent an unknown status {shown(payload.get('status'))}."
+            ) from None
         progress_id = payload.get("progress_id")
         message = payload.get("message", "")
         error_type = payload.get("error_type")
         if not isinstance(progress_id, str) or not progress_id:
-            raise TriggerEventError(f"The Canvas trigger's event has no valid progress_id ({progress_id!r}).")
+            raise TriggerEventError(f"The Canvas trigger's event has no valid progress_id ({shown(progress_id)}).")
         if not isinstance(message, str) or not (error_type is None or isinstance(error_type, str)):
             raise TriggerEventError("The Canvas trigger's event has a non-string message or error_type.")
         elapsed = payload.get("elapsed", 0.0)
         if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
-            raise TriggerEventError(f"The Canvas trigger's event has a non-numeric elapsed ({elapsed!r}).")
+            raise TriggerEventError(f"The Canvas trigger's event has a non-numeric elapsed ({shown(elapsed)}).")
         retryable = payload.get("retryable", False)
         if not isinstance(retryable, bool):
-            raise TriggerEventError(f"The Canvas trigger's event has a non-boolean retryable ({retryable!r}).")
+            raise TriggerEventError(f"The Canvas trigger's event has a non-boolean retryable ({shown(retryable)}).")
         ref = payload.get("ref")
         if ref is not None and not isinstance(ref, str):
-            raise TriggerEventError(f"The Canvas trigger's event has a non-string ref ({ref!r}).")
+            raise TriggerEventError(f"The Canvas trigger's event has a non-string ref ({shown(ref)}).")
         try:
             kind = parse_job_ref(ref)[0] if ref else parse_job_ref("progress:1")[0]
         except CanvasError as error:

@@ -10,6 +10,7 @@ from typing import Any
 
 from airflow_provider_canvas_progress.core.auth import Credentials, OAuth2RefreshCredentials
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
+from airflow_provider_canvas_progress.core.progress import shown
 
 __all__ = ["EXTRA_RANGES", "ExtraReader", "check_header_safe", "strip_prefixes"]
 
@@ -69,7 +70,7 @@ class ExtraReader:
 
     def _bad(self, key: str, expected: str) -> CanvasConfigurationError:
         return CanvasConfigurationError(
-            f"{self.label} has extra {key}={self.extra[key]!r}; expected {expected}. "
+            f"{self.label} has extra {key}={shown(self.extra[key])}; expected {expected}. "
             "Fix it in the connection's Extra field."
         )
 

@@ -23,6 +23,7 @@ from airflow_provider_canvas_progress.core.auth import (
     Credentials,
     LtiAdvantageCredentials,
 )
+from airflow_provider_canvas_progress.core.progress import shown
 
 __all__ = ["AccessGrant", "parse_token_answer"]
 
@@ -91,7 +92,7 @@ def parse_token_answer(
         text = description if isinstance(description, str) else None
         return _raise_refusal(credentials, status, payload["error"], text, where=where, label=label)
     snippet = _snippet(body)
-    said = f" It said: {snippet!r}." if snippet else ""
+    said = f" It said: {shown(snippet, 500)}." if snippet else ""
     if status == 429 or status >= 500 or status == 408 or (status == 403 and b"rate limit" in body.lower()):
         raise CanvasTokenUnavailableError(
             f"{where} answered {status}: no access token for now.{said} The Canvas call was not sent; it is retried.",
@@ -125,7 +126,7 @@ def _grant_from(credentials: Credentials, payload: Any, *, now: float, where: st
         )
     if token_type.lower() != "bearer":
         raise CanvasCredentialsError(
-            f"{where} issued a {token_type!r} token; Canvas's API takes Bearer tokens. Check {label}'s "
+            f"{where} issued a {shown(token_type)} token; Canvas's API takes Bearer tokens. Check {label}'s "
             f"token_url extra points at Canvas's {TOKEN_PATH}.",
             method="POST",
             path=urlsplit(credentials.token_url).path,
@@ -160,9 +161,9 @@ def _identity(credentials: Credentials, user: Any) -> str:
 def _raise_refusal(
     credentials: Credentials, status: int, error: str, text: str | None, *, where: str, label: str
 ) -> AccessGrant:
-    said = f" Canvas says: {error}" + (f" ({text!r})." if text else ".")
+    said = f" Canvas says: {error}" + (f" ({shown(text, 500)})." if text else ".")
     described = (text or "").lower()
-    client = f"client_id {credentials.client_id!r}"
+    client = f"client_id {shown(credentials.client_id)}"
     lti = isinstance(credentials, LtiAdvantageCredentials)
     if error == "invalid_client" and "unknown" in described:
         fix = (
@@ -200,7 +201,7 @@ def _raise_refusal(
         )
     elif lti and "'aud'" in described:
         fix = (
-            f"{where} refused the client assertion's audience {credentials.token_url!r}.{said} Set {label}'s "
+            f"{where} refused the client assertion's audience {shown(credentials.token_url, 300)}.{said} Set {label}'s "
             "token_url extra to the token endpoint your Canvas expects (hosted Canvas: "
             "https://sso.canvaslms.com/login/oauth2/token)."
         )

@@ -16,7 +16,7 @@ import pendulum
 
 from airflow_provider_canvas_progress.core.arguments import outcomes
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
-from airflow_provider_canvas_progress.core.progress import Progress, WorkflowState
+from airflow_provider_canvas_progress.core.progress import Progress, WorkflowState, shown
 
 #: Every cancel message this provider writes starts with this, and the sensor recognises it by default.
 CANCEL_MESSAGE_PREFIX = "Cancelled by Airflow"
@@ -64,7 +64,7 @@ class CancelMatcher:
         bad = [m for m in items if not isinstance(m, str) or not m.strip()]
         if bad:
             raise CanvasConfigurationError(
-                f"cancel_messages contains {bad!r}; each entry must be a non-empty string that a "
+                f"cancel_messages contains {shown(bad)}; each entry must be a non-empty string that a "
                 "cancel message equals or starts with."
             )
         return cls(tuple(m.strip() for m in items))

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.report_refs import check_report_name
 
 __all__ = ["OBJECT_FLAGS", "build_report_parameters"]
@@ -53,13 +54,13 @@ def _value_to_boolean(value: object) -> bool:
 def _check_term(value: object, key: str) -> object:
     """``AccountReportsController#valid_enrollment_term_id?``'s forms, checked before Canvas looks them up."""
     if isinstance(value, bool) or value is None:
-        raise CanvasConfigurationError(f"parameters[{key!r}] is {value!r}; give a term id, or leave it out.")
+        raise CanvasConfigurationError(f"parameters[{shown(key)}] is {shown(value)}; give a term id, or leave it out.")
     if isinstance(value, int):
         if value <= 0:
-            raise CanvasConfigurationError(f"parameters[{key!r}] is {value!r}; term ids are positive.")
+            raise CanvasConfigurationError(f"parameters[{shown(key)}] is {shown(value)}; term ids are positive.")
         return value
     if not isinstance(value, str):
-        raise CanvasConfigurationError(f"parameters[{key!r}] is a {type(value).__name__}; give a term id as text.")
+        raise CanvasConfigurationError(f"parameters[{shown(key)}] is a {type(value).__name__}; give a term id as text.")
     text = value.strip()
     if text == "active_terms":
         return text
@@ -67,7 +68,8 @@ def _check_term(value: object, key: str) -> object:
     bad = [item for item in items if not _TERM_ITEM.fullmatch(item)]
     if bad or len(text) > 4000:
         raise CanvasConfigurationError(
-            f"parameters[{key!r}] {value!r} is not a term reference (bad: {bad!r}). Canvas accepts a term id "
+            f"parameters[{shown(key)}] {shown(value)} is not a term reference (bad: {shown(bad)}). "
+            "Canvas accepts a term id "
             "(123 or 1~123), 'sis_term_id:<sis id>', 'sis_integration_id:<id>', a comma-separated list of "
             "those, or 'active_terms'."
         )
@@ -99,11 +101,11 @@ def build_report_parameters(
     result: dict[str, Any] = {}
     for key, value in parameters.items():
         if not isinstance(key, str) or not key.strip() or any(c in key for c in "[]&=#?"):
-            raise CanvasConfigurationError(f"parameters has the key {key!r}; keys are names such as 'users'.")
+            raise CanvasConfigurationError(f"parameters has the key {shown(key)}; keys are names such as 'users'.")
         scalars = value if isinstance(value, list) else [value]
         if any(v is not None and not isinstance(v, (str, int, float, bool)) for v in scalars):
             raise CanvasConfigurationError(
-                f"parameters[{key!r}] is a {type(value).__name__}; Canvas takes text, numbers, booleans "
+                f"parameters[{shown(key)}] is a {type(value).__name__}; Canvas takes text, numbers, booleans "
                 "or lists of those."
             )
         if key in _TERM_KEYS:

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
 from airflow_provider_canvas_progress.core.paths import segment
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.reports import AccountReport, parse_report
 from airflow_provider_canvas_progress.exceptions import (
     CanvasConfigurationError,
@@ -43,7 +44,7 @@ def check_report_name(name: object, *, what: str = "report") -> str:
     if isinstance(name, str) and REPORT_NAME.fullmatch(name.strip()):
         return name.strip()
     raise CanvasConfigurationError(
-        f"{what} {name!r} is not a report name; Canvas's report names look like 'provisioning_csv' or "
+        f"{what} {shown(name)} is not a report name; Canvas's report names look like 'provisioning_csv' or "
         "'grade_export_csv' (lower-case letters, digits and underscores). CanvasHook.list_reports() "
         "lists the ones your account offers."
     )
@@ -82,12 +83,12 @@ class ReportRef:
         report, _, report_id = tail.partition("/")
         if prefix != cls.KIND or not (account and report and report_id):
             raise InvalidProgressIdError(
-                f"{text!r} is not an account report reference (account_report:<account>/<report>/<id>)."
+                f"{shown(text)} is not an account report reference (account_report:<account>/<report>/<id>)."
             )
         try:
             return cls.of(account, report, report_id)
         except CanvasConfigurationError as error:
-            raise InvalidProgressIdError(f"{text!r} is not a valid account report reference: {error}") from None
+            raise InvalidProgressIdError(f"{shown(text)} is not a valid account report reference: {error}") from None
 
     def __str__(self) -> str:
         return f"{self.KIND}:{self.account_id}/{self.report}/{self.id}"
@@ -128,7 +129,7 @@ def parse_available_reports(payload: object, *, source: str = "Canvas") -> list[
     offered: list[AvailableReport] = []
     for entry in payload:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("report"), str):
-            raise CanvasResponseError(f"{source} answered a report entry without a 'report' name: {entry!r:.200}")
+            raise CanvasResponseError(f"{source} answered a report entry without a 'report' name: {shown(entry, 200)}")
         raw = entry.get("parameters")
         parameters: dict[str, tuple[bool, str]] = {}
         if isinstance(raw, Mapping):
@@ -152,6 +153,6 @@ def unknown_report_error(report: str, offered: Iterable[AvailableReport], accoun
     """The error for a report name the account does not offer, naming the ones it does."""
     names = sorted(r.report for r in offered)
     return CanvasConfigurationError(
-        f"Account {account} does not offer the report {report!r} (Canvas answered 404). It offers: "
+        f"Account {account} does not offer the report {shown(report)} (Canvas answered 404). It offers: "
         f"{', '.join(names) if names else 'no reports at all (is the account_reports plugin on?)'}."
     )

@@ -29,6 +29,7 @@ from airflow_provider_canvas_progress.core.auth import (
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, ForeignHostError
 from airflow_provider_canvas_progress.core.extras import EXTRA_RANGES as EXTRA_RANGES
 from airflow_provider_canvas_progress.core.extras import ExtraReader, check_header_safe, strip_prefixes
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.redact import Redactor
 
 DEFAULT_TIMEOUT = 30.0
@@ -156,7 +157,7 @@ class CanvasSettings:
         except ValueError:  # urlsplit refuses e.g. an unclosed "[" in the host
             raise CanvasConfigurationError(f"{what} is not a valid URL.") from None
         if other != self.origin:
-            connection = f"the Canvas connection {self.conn_id!r}" if self.conn_id else "the Canvas connection"
+            connection = f"the Canvas connection {shown(self.conn_id)}" if self.conn_id else "the Canvas connection"
             raise ForeignHostError(
                 f"{what} points at {other}, but {connection} is {self.origin}. The access token is only "
                 "ever sent to the connection's own host: use a URL on that host, or a connection for the "
@@ -204,10 +205,10 @@ def normalise_base_url(
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise CanvasConfigurationError(
-            f"The Canvas connection's host uses scheme {scheme!r}; use https://<school>.instructure.com."
+            f"The Canvas connection's host uses scheme {shown(scheme)}; use https://<school>.instructure.com."
         )
     if not parts.hostname:
-        raise CanvasConfigurationError(f"The Canvas connection's host {host!r} has no host name.")
+        raise CanvasConfigurationError(f"The Canvas connection's host {shown(host)} has no host name.")
     if parts.query or parts.fragment:
         raise CanvasConfigurationError(
             "The Canvas connection's host has a query string or fragment; give only the base URL."
@@ -217,13 +218,13 @@ def normalise_base_url(
         path = ""
     if path:
         raise CanvasConfigurationError(
-            f"The Canvas connection's host has the path {parts.path!r}; give only the base URL, "
+            f"The Canvas connection's host has the path {shown(parts.path)}; give only the base URL, "
             "e.g. https://school.instructure.com."
         )
     try:
         url_port = parts.port
     except ValueError:
-        raise CanvasConfigurationError(f"The Canvas connection's host {host!r} has an invalid port.") from None
+        raise CanvasConfigurationError(f"The Canvas connection's host {shown(host)} has an invalid port.") from None
     hostname = parts.hostname.lower()
     if scheme == "http" and not allow_insecure_http and not is_loopback(hostname):
         raise CanvasConfigurationError(
@@ -254,13 +255,13 @@ def settings_from_connection(
 
     :raises CanvasConfigurationError: naming the connection, the field and the fix.
     """
-    label = f"Canvas connection {conn_id!r}" if conn_id else "The Canvas connection"
+    label = f"Canvas connection {shown(conn_id)}" if conn_id else "The Canvas connection"
     extra = strip_prefixes(extras or {})
     reader = ExtraReader(extra, label)
     auth_type = reader.text("auth_type", AUTH_TOKEN).lower()
     if auth_type not in AUTH_TYPES:
         raise CanvasConfigurationError(
-            f"{label} has auth_type={auth_type!r}; the supported values are 'token' (default: a Canvas "
+            f"{label} has auth_type={shown(auth_type)}; the supported values are 'token' (default: a Canvas "
             "access token in the Password field), 'oauth2_refresh' (client_id, client_secret and "
             "refresh_token extras) and 'lti_advantage' (client_id and private_key extras)."
         )

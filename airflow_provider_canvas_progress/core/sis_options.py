@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
+from airflow_provider_canvas_progress.core.progress import shown
 
 __all__ = [
     "ENROLLMENT_DROP_STATUSES",
@@ -41,14 +42,14 @@ def parse_term_reference(value: object) -> str:
     text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
     if not _TERM.match(text):
         raise CanvasConfigurationError(
-            f"batch_mode_term_id {value!r} is neither a term id (12) nor an SIS reference (sis_term_id:FA26)."
+            f"batch_mode_term_id {shown(value)} is neither a term id (12) nor an SIS reference (sis_term_id:FA26)."
         )
     return text
 
 
 def _flag(name: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise CanvasConfigurationError(f"{name} must be True or False, got {value!r}.")
+        raise CanvasConfigurationError(f"{name} must be True or False, got {shown(value)}.")
     return value
 
 
@@ -56,7 +57,7 @@ def _percent(name: str, value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-        raise CanvasConfigurationError(f"{name} must be a whole percentage from 0 to 100, got {value!r}.")
+        raise CanvasConfigurationError(f"{name} must be a whole percentage from 0 to 100, got {shown(value)}.")
     return value
 
 
@@ -66,7 +67,7 @@ def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str | None:
     if value not in allowed:
         # Canvas: 400 {"message": "Invalid <name>"}, and an initializing import left behind.
         raise CanvasConfigurationError(
-            f"{name} must be one of {list(allowed)}, got {value!r} (Canvas: 'Invalid {name}')."
+            f"{name} must be one of {list(allowed)}, got {shown(value)} (Canvas: 'Invalid {name}')."
         )
     return str(value)
 
@@ -127,7 +128,8 @@ class SisImportOptions:
         rows = self.diff_row_count_threshold
         if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows <= 0):
             raise CanvasConfigurationError(
-                f"diff_row_count_threshold must be a positive whole number, got {rows!r} (Canvas ignores 0 or less)."
+                f"diff_row_count_threshold must be a positive whole number, got {shown(rows)} "
+                "(Canvas ignores 0 or less)."
             )
         _choice("diffing_drop_status", self.diffing_drop_status, ENROLLMENT_DROP_STATUSES)
         _choice("diffing_user_remove_status", self.diffing_user_remove_status, USER_REMOVE_STATUSES)
@@ -138,7 +140,7 @@ class SisImportOptions:
         identifier = self.diffing_data_set_identifier
         if identifier is not None and (not isinstance(identifier, str) or not identifier.strip()):
             raise CanvasConfigurationError(
-                f"diffing_data_set_identifier must be a non-empty string, got {identifier!r}."
+                f"diffing_data_set_identifier must be a non-empty string, got {shown(identifier)}."
             )
         if identifier is not None and len(identifier) > _MAX_IDENTIFIER:
             raise CanvasConfigurationError(f"diffing_data_set_identifier is longer than {_MAX_IDENTIFIER} characters.")
@@ -221,16 +223,17 @@ class UploadSource:
 
     def __post_init__(self) -> None:
         if self.kind not in _UPLOAD_KINDS:
-            raise CanvasConfigurationError(f"upload kind must be one of {list(_UPLOAD_KINDS)}, got {self.kind!r}.")
+            raise CanvasConfigurationError(f"upload kind must be one of {list(_UPLOAD_KINDS)}, got {shown(self.kind)}.")
         if self.kind == "data":
             if not isinstance(self.value, (bytes, str)) or not self.value:
                 raise CanvasConfigurationError("sis_data must be non-empty bytes (or base64 text from XCom).")
             return
         if not isinstance(self.value, str) or not self.value.strip() or "\x00" in self.value:
-            raise CanvasConfigurationError(f"the {self.kind} path must be a non-empty string, got {self.value!r}.")
+            raise CanvasConfigurationError(f"the {self.kind} path must be a non-empty string, got {shown(self.value)}.")
         if self.kind == "file" and not self.value.lower().endswith((".zip", ".csv")) and "{{" not in self.value:
             raise CanvasConfigurationError(
-                f"sis_file {self.value!r} must end in .zip or .csv: Canvas reads only those (anything else imports "
+                f"sis_file {shown(self.value, 300)} must end in .zip or .csv: Canvas reads only those "
+                "(anything else imports "
                 "nothing)."
             )
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
 from airflow_provider_canvas_progress.core.outcome import _humanise as humanise
+from airflow_provider_canvas_progress.core.progress import shown
 
 #: The shortest ``stalled_after`` a DAG may ask for: a Canvas job legitimately sits still for tens
 #: of seconds between chunks, and a shorter watch would cancel healthy jobs.
@@ -68,7 +69,7 @@ def parse_stalled_after(
         seconds = float(value)
     else:
         raise CanvasConfigurationError(
-            f"{what} must be a timedelta or a number of seconds (or None for no stall watch), got {value!r:.100}."
+            f"{what} must be a timedelta or a number of seconds (or None for no stall watch), got {shown(value)}."
         )
     floor = MIN_STALLED_AFTER if floor is None else floor
     lowest = max(floor, poll_interval)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from airflow_provider_canvas_progress.core.errors import CanvasResponseError
 from airflow_provider_canvas_progress.core.ids import ProgressRef, parse_progress_ref
-from airflow_provider_canvas_progress.core.progress import Progress, parse_progress
+from airflow_provider_canvas_progress.core.progress import Progress, parse_progress, shown
 from airflow_provider_canvas_progress.core.settings import CanvasSettings
 
 
@@ -48,5 +48,5 @@ def find_progress(payload: object, settings: CanvasSettings, *, source: str) -> 
     keys = sorted(payload) if isinstance(payload, Mapping) else type(payload).__name__
     raise CanvasResponseError(
         f"{source} answered without a Progress (looked for a Progress object, 'progress' and "
-        f"'progress_url'; got {keys!r}). Is this an endpoint that starts a background job?"
+        f"'progress_url'; got {shown(keys)}). Is this an endpoint that starts a background job?"
     )

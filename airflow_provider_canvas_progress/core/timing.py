@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.exceptions import CanvasConfigurationError
 
 #: The shortest interval between two polls of one job, in seconds.
@@ -22,11 +23,11 @@ MAX_POLL_INTERVAL = 86_400.0
 def check_interval(value: object, *, what: str) -> float:
     """A user's interval in seconds, refused with a message naming ``what`` when out of range."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CanvasConfigurationError(f"{what} must be a number of seconds, got {value!r:.100}.")
+        raise CanvasConfigurationError(f"{what} must be a number of seconds, got {shown(value)}.")
     seconds = float(value)
     if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_POLL_INTERVAL:
         raise CanvasConfigurationError(
-            f"{what} must be > 0 and at most {MAX_POLL_INTERVAL:.0f} seconds, got {value!r:.100}."
+            f"{what} must be > 0 and at most {MAX_POLL_INTERVAL:.0f} seconds, got {shown(value)}."
         )
     return seconds
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
 from airflow_provider_canvas_progress.core.report_refs import (
     AvailableReport,
@@ -141,9 +142,9 @@ class AccountReportCalls:
         :raises CanvasResponseError: the report has no file (yet, or ever).
         """
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
-            raise CanvasConfigurationError(f"max_bytes must be a positive whole number, got {max_bytes!r}.")
+            raise CanvasConfigurationError(f"max_bytes must be a positive whole number, got {shown(max_bytes)}.")
         if not 0 < timeout <= 86400:
-            raise CanvasConfigurationError(f"timeout must be from 0 to 86400 seconds, got {timeout!r}.")
+            raise CanvasConfigurationError(f"timeout must be from 0 to 86400 seconds, got {shown(timeout)}.")
         found = self.get_report(account_id, report, report_id)
         attachment = found.attachment
         if attachment is None or attachment.url is None:

@@ -26,7 +26,7 @@ from airflow_provider_canvas_progress.core.errors import (
 )
 from airflow_provider_canvas_progress.core.kinds.sis_import import SisImportRef, account_segment
 from airflow_provider_canvas_progress.core.pagination import DEFAULT_MAX_PAGES, Pages, next_link
-from airflow_provider_canvas_progress.core.progress import Progress, parse_progress
+from airflow_provider_canvas_progress.core.progress import Progress, parse_progress, shown
 from airflow_provider_canvas_progress.core.protocol import (
     CanvasRequest,
     CanvasResponse,
@@ -163,7 +163,7 @@ class SisImportCalls:
                 payload = interpret_response(call, response)
                 items = payload.get(key) if isinstance(payload, Mapping) else None
                 if not isinstance(items, list):
-                    raise CanvasResponseError(f"{call.label} answered without a {key!r} list.", path=call.path)
+                    raise CanvasResponseError(f"{call.label} answered without a {shown(key)} list.", path=call.path)
                 return items, next_link(response, self.settings, call)
 
             pages.add(call, self._run(call, read))
@@ -276,9 +276,9 @@ class SisImportCalls:
         :raises CanvasTransportError: no complete answer within ``timeout`` seconds.
         """
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
-            raise CanvasConfigurationError(f"max_bytes must be a positive whole number, got {max_bytes!r}.")
+            raise CanvasConfigurationError(f"max_bytes must be a positive whole number, got {shown(max_bytes)}.")
         if not 0 < timeout <= 3600:
-            raise CanvasConfigurationError(f"timeout must be from 0 to 3600 seconds, got {timeout!r}.")
+            raise CanvasConfigurationError(f"timeout must be from 0 to 3600 seconds, got {shown(timeout)}.")
         ref = SisImportRef.of(account_id, sis_import_id)
         raw = self.request("GET", ref.api_path)
         attachment = raw.get("errors_attachment") if isinstance(raw, Mapping) else None

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.sis_options import UploadSource
 
 __all__ = ["OpenUpload", "open_upload", "zip_directory"]
@@ -57,16 +58,16 @@ def zip_directory(directory: str | os.PathLike[str], target: BinaryIO) -> int:
     """
     root = Path(directory)
     if not root.is_dir():
-        raise CanvasConfigurationError(f"sis_directory {str(root)!r} is not a directory.")
+        raise CanvasConfigurationError(f"sis_directory {shown(str(root), 300)} is not a directory.")
     files = _csv_files(root)
     if not files:
         raise CanvasConfigurationError(
-            f"sis_directory {str(root)!r} holds no .csv files (users.csv, courses.csv, enrollments.csv...)."
+            f"sis_directory {shown(str(root), 300)} holds no .csv files (users.csv, courses.csv, enrollments.csv...)."
         )
     names = [path.name for path in files]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
-        raise CanvasConfigurationError(f"sis_directory {str(root)!r} has several files named {clashes}.")
+        raise CanvasConfigurationError(f"sis_directory {shown(str(root), 300)} has several files named {clashes}.")
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             archive.write(path, arcname=path.name)  # copies in chunks, never the whole file at once
@@ -101,11 +102,13 @@ def open_upload(source: UploadSource) -> Iterator[OpenUpload]:
         path = Path(source.value)
         suffix = path.suffix.lower()
         if suffix not in _CONTENT_TYPES:
-            raise CanvasConfigurationError(f"sis_file {source.value!r} must end in .zip or .csv.")
+            raise CanvasConfigurationError(f"sis_file {shown(source.value, 300)} must end in .zip or .csv.")
         try:
             stream = path.open("rb")
         except OSError as exc:
-            raise CanvasConfigurationError(f"sis_file {source.value!r} cannot be read: {exc.strerror}.") from exc
+            raise CanvasConfigurationError(
+                f"sis_file {shown(source.value, 300)} cannot be read: {exc.strerror}."
+            ) from exc
         with stream:
             yield OpenUpload(stream, path.name, _CONTENT_TYPES[suffix], os.fstat(stream.fileno()).st_size)
         return

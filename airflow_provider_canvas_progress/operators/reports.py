@@ -19,6 +19,7 @@ from airflow_provider_canvas_progress.core.arguments import (
 from airflow_provider_canvas_progress.core.durable import Action
 from airflow_provider_canvas_progress.core.kinds.account_report import KIND as REPORT_KIND
 from airflow_provider_canvas_progress.core.kinds.sis_import import account_segment
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.report_parameters import build_report_parameters
 from airflow_provider_canvas_progress.core.report_refs import ReportRef, check_report_name
 from airflow_provider_canvas_progress.core.reports import AccountReport, ReportOutcome, ReportStatus, report_outcome
@@ -157,7 +158,9 @@ class CanvasAccountReportOperator(DurableStart, ReportWait, BaseOperator):  # ty
         """Start the report, push its id, then wait and save its file unless ``wait_for_completion=False``."""
         parameters = native(self.parameters)
         if parameters is not None and not isinstance(parameters, Mapping):
-            raise AirflowFailException(f"{self.task_id}: parameters must render to a dict, got {parameters!r:.200}")
+            raise AirflowFailException(
+                f"{self.task_id}: parameters must render to a dict, got {shown(parameters, 200)}"
+            )
         fail_on = ReportPolicy.of(self.fail_on).fail_on
         with failing_fast():
             action, ref, started = self._start_or_attach(
@@ -261,7 +264,7 @@ class CanvasAccountReportBranchOperator(JobBranchOperatorBase):
         if status_value not in known:
             raise CanvasConfigurationError(
                 f"{self.task_id}: account_report must be the result of CanvasAccountReportOperator or "
-                f"CanvasAccountReportSensor (a dict with a 'status'), got {type(data).__name__}: {data!r:.200}"
+                f"CanvasAccountReportSensor (a dict with a 'status'), got {type(data).__name__}: {shown(data, 200)}"
             )
         text = f"Account report {data.get('report_id')} ({data.get('report')}) is {status_value}"
         if ReportStatus(status_value).is_pending:

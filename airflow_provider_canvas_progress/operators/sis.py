@@ -20,6 +20,7 @@ from airflow_provider_canvas_progress.core.durable import (
 )
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError, CanvasError
 from airflow_provider_canvas_progress.core.kinds.sis_import import KIND, SisImportRef, account_segment
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.sis import SisImport, SisImportState, SisOutcome
 from airflow_provider_canvas_progress.core.sis_options import SisImportOptions, UploadSource
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
@@ -297,7 +298,7 @@ class CanvasSisImportBranchOperator(JobBranchOperatorBase):
         if outcome not in SisOutcome._value2member_map_:
             raise CanvasConfigurationError(
                 f"{self.task_id}: sis_import must be the result of CanvasSisImportOperator or CanvasSisImportSensor "
-                f"(a dict with an 'outcome'), got {type(data).__name__}: {data!r:.200}"
+                f"(a dict with an 'outcome'), got {type(data).__name__}: {shown(data, 200)}"
             )
         threshold = data.get("threshold_abort")
         return SisOutcome(outcome), bool(threshold), f"SIS import {data.get('id')} is {data.get('workflow_state')}"

@@ -234,7 +234,7 @@ def _course_ids(value: Any, task_id: str) -> list[str]:
     if isinstance(value, (str, int)):
         value = [value]
     if not isinstance(value, (list, tuple)):
-        raise CanvasConfigurationError(f"{task_id}: course_ids must be a list of course ids, got {value!r:.200}.")
+        raise CanvasConfigurationError(f"{task_id}: course_ids must be a list of course ids, got {shown(value, 200)}.")
     if not value:
         raise CanvasConfigurationError(f"{task_id}: course_ids is empty; give at least one course id.")
     if len(value) > COURSE_BATCH_LIMIT:
@@ -282,7 +282,8 @@ class CanvasCourseBatchUpdateOperator(CanvasStartJobOperator):
     def _check_event(self, event: Any) -> str:
         if event not in COURSE_EVENTS:
             raise CanvasConfigurationError(
-                f"{self.task_id}: event={event!r}; Canvas's course batch update accepts {', '.join(COURSE_EVENTS)}."
+                f"{self.task_id}: event={shown(event)}; Canvas's course batch update accepts "
+                f"{', '.join(COURSE_EVENTS)}."
             )
         return str(event)
 
@@ -337,7 +338,7 @@ class CanvasBulkGradeUpdateOperator(CanvasStartJobOperator):
         if not isinstance(grade_data, Mapping) or not grade_data:
             raise CanvasConfigurationError(
                 f"{self.task_id}: grade_data must be a non-empty dict such as "
-                '{"<student_id>": {"posted_grade": "A"}}, got ' + f"{grade_data!r:.200}."
+                '{"<student_id>": {"posted_grade": "A"}}, got ' + f"{shown(grade_data, 200)}."
             )
         flatten({"grade_data": grade_data})  # refuses nesting far deeper than Canvas's, before Airflow walks it
         return grade_data

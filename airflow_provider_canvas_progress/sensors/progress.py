@@ -29,7 +29,7 @@ from airflow_provider_canvas_progress.core.arguments import (
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
 from airflow_provider_canvas_progress.core.ids import ProgressRef
 from airflow_provider_canvas_progress.core.outcome import CANCEL_MESSAGE_PREFIX, poll_line
-from airflow_provider_canvas_progress.core.progress import Progress
+from airflow_provider_canvas_progress.core.progress import Progress, shown
 from airflow_provider_canvas_progress.core.stall import stall_message
 from airflow_provider_canvas_progress.core.timing import check_interval
 from airflow_provider_canvas_progress.hooks.canvas import CanvasHook
@@ -139,7 +139,7 @@ class CanvasProgressSensor(DeferredWait, BaseSensorOperator):  # type: ignore[mi
             if not TRIGGER_RENDERS_TEMPLATES and any(templated(v) for v in (progress_id, lti_course_id)):
                 raise CanvasConfigurationError(
                     f"{self.task_id}: with start_from_trigger=True this Airflow version does not render templates "
-                    f"(progress_id={progress_id!r} would reach Canvas as written). Give a literal progress_id, "
+                    f"(progress_id={shown(progress_id)} would reach Canvas as written). Give a literal progress_id, "
                     "or drop start_from_trigger (the task then polls once on a worker before deferring)."
                 )
             self.start_from_trigger = True

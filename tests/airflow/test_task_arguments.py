@@ -18,7 +18,7 @@ from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_canvas_progress.core.arguments import MAX_CONSECUTIVE_FAILURES
 from airflow_provider_canvas_progress.core.errors import CanvasConfigurationError
-from airflow_provider_canvas_progress.operators.jobs import CanvasStartJobOperator
+from airflow_provider_canvas_progress.operators.jobs import CanvasCourseBatchUpdateOperator, CanvasStartJobOperator
 from airflow_provider_canvas_progress.operators.progress import CancelProgressOperator
 from airflow_provider_canvas_progress.operators.reports import (
     CanvasAccountReportAbortOperator,
@@ -176,3 +176,28 @@ def test_if_finished_is_one_of_three_words_on_every_cancel_and_abort(
 def test_abort_every_pending_import_takes_a_bool() -> None:
     with pytest.raises(CanvasConfigurationError, match="nightly: all_pending must be True or False"):
         in_a_dag(CanvasSisImportAbortOperator, account_id=1, all_pending="yes")
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "named"),
+    [
+        (
+            CanvasSisImportOperator,
+            {"account_id": 1, "sis_data": b"x", "change_threshold": 10**5000},
+            "change_threshold",
+        ),
+        (
+            CanvasAccountReportOperator,
+            {"report": "grade_export_csv", "parameters": {"enrollment_term_id": -(10**5000)}},
+            "enrollment_term_id",
+        ),
+        (CanvasCourseBatchUpdateOperator, {"account_id": 1, "course_ids": [1], "event": 10**5000}, "event"),
+    ],
+    ids=["SIS option", "report parameter", "course event"],
+)
+def test_a_number_too_long_to_print_is_still_refused_with_the_typed_error(
+    cls: Any, kwargs: dict[str, Any], named: str
+) -> None:
+    # Python refuses to turn an int of over 4,300 digits into text: the message must not try.
+    with pytest.raises(CanvasConfigurationError, match=named):
+        in_a_dag(cls, **kwargs)

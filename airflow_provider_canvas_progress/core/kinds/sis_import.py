@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from airflow_provider_canvas_progress.core.kinds import JobClient, JobKind
 from airflow_provider_canvas_progress.core.outcome import CancelMatcher, Outcome
 from airflow_provider_canvas_progress.core.paths import segment
+from airflow_provider_canvas_progress.core.progress import shown
 from airflow_provider_canvas_progress.core.sis import SisImport, SisOutcome, parse_sis_import
 from airflow_provider_canvas_progress.core.stall import Observation, StallRules
 from airflow_provider_canvas_progress.exceptions import InvalidPathSegmentError, InvalidProgressIdError
@@ -71,14 +72,14 @@ class SisImportRef:
         prefix, _, body = str(text).strip().partition(":")
         account, sep, import_id = body.rpartition("/")
         if prefix != cls.KIND or not sep:
-            raise InvalidProgressIdError(f"{text!r} is not an SIS import reference (sis_import:<account>/<id>).")
+            raise InvalidProgressIdError(f"{shown(text)} is not an SIS import reference (sis_import:<account>/<id>).")
         prefix_part, colon, value = account.partition(":")
         if colon:
             account = f"{prefix_part}:{unquote(value)}"  # the string form holds the segment percent-encoded
         try:
             return cls.of(account, import_id)
         except InvalidPathSegmentError as error:
-            raise InvalidProgressIdError(f"{text!r} is not a valid SIS import reference: {error}") from None
+            raise InvalidProgressIdError(f"{shown(text)} is not a valid SIS import reference: {error}") from None
 
     @property
     def api_path(self) -> str:
